@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tasker/error.h"
+
+namespace tasker {
+
+/// Limits that validation enforces on every task, whichever way it arrives.
+inline constexpr std::size_t kMaxTaskIdBytes = 256;
+inline constexpr std::size_t kMaxMessageBytes = 262144;  // SQS's default maximum message size.
+inline constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600.0;
+inline constexpr int kMaxAttemptsLimit = 1000;
+
+/// One unit of work: run `image` with `argv` and report the last stdout line. The wire format is
+/// docker-tasker's `{"id","image","arguments"}` plus optional fields; see README.md.
+struct Task {
+  std::string id;
+  std::string image;
+  /// The command as words. Empty means the image's default command.
+  std::vector<std::string> argv;
+  /// The `arguments` string as it arrived, when it arrived as a string; written back unchanged so
+  /// that older readers see what the sender wrote.
+  std::optional<std::string> command_line;
+
+  std::map<std::string, std::string> env;
+  std::optional<double> timeout_seconds;
+  std::optional<double> cpus;
+  std::optional<std::int64_t> memory_bytes;
+  std::optional<std::string> network;
+  std::optional<std::string> workdir;
+  std::optional<std::string> user;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<int> max_attempts;
+
+  /// Set by the master: which run the task belongs to and where its result goes.
+  std::optional<std::string> run_id;
+  std::optional<std::string> reply_queue;
+
+  /// Fields this version does not know, as a JSON object text ("" when none). They are the
+  /// extension point: kept and written back, never an error.
+  std::string extra_json;
+};
+
+/// Parses and validates one task message. Errors name the field and the problem, e.g.
+/// `"arguments": unbalanced single quote`.
+Expected<Task> parse_task(std::string_view json);
+
+/// Serialises a task to its wire form (one line, no trailing newline).
+std::string to_json(const Task& task);
+
+/// Checks a task built in code with the same rules parse_task applies.
+Status validate(const Task& task);
+
+/// Checks an image reference against Docker's grammar: [registry[:port]/]path[:tag][@digest].
+Status validate_image_reference(std::string_view image);
+
+/// Splits a command line into words exactly as a POSIX shell does, without expansions: single
+/// quotes keep everything literal, double quotes keep everything but `\$`, `` \` ``, `\"`, `\\`
+/// and backslash-newline, an unquoted backslash quotes the next character.
+Expected<std::vector<std::string>> split_arguments(std::string_view command_line);
+
+}  // namespace tasker

@@ -1,0 +1,202 @@
+#include "http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <mutex>
+
+namespace tasker::http {
+namespace {
+
+// curl_global_init is not thread-safe; do it once before the first handle.
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+struct Transfer {
+  const Request* request;
+  Response* response;
+  bool aborted = false;
+};
+
+size_t on_write(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  if (transfer->request->on_body) {
+    if (!transfer->request->on_body(std::string_view(data, bytes))) {
+      transfer->aborted = true;
+      return 0;
+    }
+  } else {
+    transfer->response->body.append(data, bytes);
+  }
+  return bytes;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  // A new status line (after a redirect or 100-continue) starts a fresh header set.
+  if (line.rfind("HTTP/", 0) == 0) {
+    transfer->response->headers.clear();
+    return bytes;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return bytes;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+  };
+  transfer->response->headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                                           std::string(trim(line.substr(colon + 1))));
+  return bytes;
+}
+
+Error curl_error(CURLcode code, const Request& request, const char* detail) {
+  std::string message = request.method + " " + request.url + ": " +
+                        (detail[0] != '\0' ? detail : curl_easy_strerror(code));
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return Error::timeout(message);
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return Error::unavailable(message);
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return Error::transient_failure(message);
+    default:
+      return Error::internal(message);
+  }
+}
+
+}  // namespace
+
+std::string Response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return "";
+}
+
+struct CurlTransport::Impl {
+  Options options;
+  CURL* handle = nullptr;
+};
+
+CurlTransport::CurlTransport(Options options) : impl_(std::make_unique<Impl>()) {
+  global_init_once();
+  impl_->options = std::move(options);
+  impl_->handle = curl_easy_init();
+}
+
+CurlTransport::~CurlTransport() {
+  if (impl_->handle != nullptr) curl_easy_cleanup(impl_->handle);
+}
+
+Expected<Response> CurlTransport::perform(const Request& request) {
+  CURL* curl = impl_->handle;
+  if (curl == nullptr) return Error::internal("libcurl could not create a handle");
+  // Reset options but keep the connection cache, so keep-alive connections are reused.
+  curl_easy_reset(curl);
+
+  Response response;
+  Transfer transfer{&request, &response};
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (impl_->options.unix_socket) {
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, impl_->options.unix_socket->c_str());
+  }
+
+  if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else {
+    if (request.method != "POST") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+
+  curl_slist* headers = nullptr;
+  for (const auto& [key, value] : request.headers) {
+    const std::string line = key + ": " + value;
+    headers = curl_slist_append(headers, line.c_str());
+  }
+  // libcurl would add "Expect: 100-continue" to large POSTs; that costs a round trip and
+  // SigV4 would sign it, so suppress it.
+  if (request.method != "GET" && request.method != "HEAD") {
+    headers = curl_slist_append(headers, "Expect:");
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  if (request.aws_sigv4) {
+    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4->c_str());
+    if (request.aws_keys) {
+      curl_easy_setopt(curl, CURLOPT_USERNAME, request.aws_keys->first.c_str());
+      curl_easy_setopt(curl, CURLOPT_PASSWORD, request.aws_keys->second.c_str());
+    }
+  }
+
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  // Don't leave the secret in the handle longer than the request.
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
+
+  if (transfer.aborted) return Error::internal("aborted");
+  if (code != CURLE_OK) return curl_error(code, request, error_buffer);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string url_encode(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace tasker::http

@@ -1,0 +1,80 @@
+#include "model/json_util.h"
+
+#include <algorithm>
+
+namespace tasker::json_util {
+
+Expected<nlohmann::json> parse_object(std::string_view text) {
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 3: <detail>";
+    // keep the detail, point at the byte.
+    std::string detail = e.what();
+    const auto colon = detail.find(": ", detail.find("parse error"));
+    if (colon != std::string::npos) detail = detail.substr(colon + 2);
+    if (detail.size() > 160) detail = detail.substr(0, 160) + "...";
+    // The detail quotes the input; keep the message one printable line whatever the input was.
+    std::string printable;
+    for (unsigned char c : detail) {
+      if (c >= 0x20 && c < 0x7f) {
+        printable.push_back(static_cast<char>(c));
+      } else {
+        static const char kHex[] = "0123456789abcdef";
+        printable += "\\x";
+        printable.push_back(kHex[c >> 4]);
+        printable.push_back(kHex[c & 15]);
+      }
+    }
+    detail = std::move(printable);
+    return Error::invalid("not valid JSON at byte " + std::to_string(e.byte) + ": " + detail);
+  }
+  if (!value.is_object()) return Error::invalid("must be a JSON object, got " + type_name(value));
+  return value;
+}
+
+std::string type_name(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::number_float:
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      return "a number";
+    default:
+      return "an unsupported value";
+  }
+}
+
+std::string extra_fields(const nlohmann::json& object,
+                         std::initializer_list<std::string_view> known) {
+  nlohmann::json extra = nlohmann::json::object();
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) extra[it.key()] = *it;
+  }
+  return extra.empty() ? std::string() : dump(extra);
+}
+
+void merge_extra_fields(nlohmann::json& object, const std::string& extra_json) {
+  if (extra_json.empty()) return;
+  const auto extra = nlohmann::json::parse(extra_json, nullptr, /*allow_exceptions=*/false);
+  if (!extra.is_object()) return;
+  for (auto it = extra.begin(); it != extra.end(); ++it) {
+    if (!object.contains(it.key())) object[it.key()] = *it;
+  }
+}
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tasker::json_util

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The test harness: starts what the integration tests need when it is not already there, and
+# stops only what it started, by pid.
+#
+#   tests/harness.sh start    start services; prints the environment to source ("export ...")
+#   tests/harness.sh ensure   restart the Docker daemon it started if that died (CTest fixture)
+#   tests/harness.sh stop     stop everything it started
+#
+# State lives in $TASKER_HARNESS_DIR (default /tmp/tasker-harness-$UID). Services:
+#   Docker     reuse a DOCKER_HOST or /var/run/docker.sock that answers, else a private dockerd
+#              (private socket, no bridge, no iptables) — needs root.
+#   image      tasker-test/busybox:latest, built from the static busybox (no registry needed).
+#   moto       moto_server on 127.0.0.1, unless TASKER_TEST_SQS_ENDPOINT is already set.
+#   registry   Debian's docker-registry on 127.0.0.1 with htpasswd basic auth.
+#   fauxqs     the fauxqs SQS emulator on 127.0.0.1, when tests/fauxqs is installed (npm).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+dir=${TASKER_HARNESS_DIR:-/tmp/tasker-harness-$(id -u)}
+env_file=$dir/env
+image=tasker-test/busybox:latest
+registry_user=tasker
+registry_password=tasker-registry-password
+
+log() { echo "harness: $*" >&2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts a command in its own session with no terminal attached, so that neither a pipe nor a
+# $(...) of the caller is kept open by it; records its pid in $dir/NAME.pid.
+spawn() {
+  local name=$1
+  shift
+  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+}
+
+alive() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+
+docker_answers() { # SOCKET_OR_HOST
+  case "$1" in
+    unix://*) curl -sf --max-time 3 --unix-socket "${1#unix://}" http://localhost/_ping >/dev/null ;;
+    tcp://*) curl -sf --max-time 3 "http://${1#tcp://}/_ping" >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
+wait_for() { # SECONDS DESCRIPTION COMMAND...
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$what did not come up within ${seconds}s"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+start_dockerd() {
+  mkdir -p "$dir/docker"
+  spawn dockerd dockerd --host "unix://$dir/docker.sock" --data-root "$dir/docker/data" \
+    --exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
+    --bridge=none --iptables=false --ip-masq=false --log-level=warn
+  wait_for 60 "dockerd (log: $dir/dockerd.log)" docker_answers "unix://$dir/docker.sock"
+}
+
+setup_docker() {
+  if [ -n "${DOCKER_HOST:-}" ] && docker_answers "$DOCKER_HOST"; then
+    log "using DOCKER_HOST=$DOCKER_HOST"
+    echo "export DOCKER_HOST=$DOCKER_HOST" >>"$env_file"
+  elif docker_answers unix:///var/run/docker.sock; then
+    log "using /var/run/docker.sock"
+    echo "export DOCKER_HOST=unix:///var/run/docker.sock" >>"$env_file"
+  else
+    command -v dockerd >/dev/null || { log "no Docker daemon answers and dockerd is not installed"; return 1; }
+    log "starting a private dockerd on $dir/docker.sock"
+    start_dockerd
+    echo "export DOCKER_HOST=unix://$dir/docker.sock" >>"$env_file"
+  fi
+}
+
+setup_image() {
+  # shellcheck disable=SC1090
+  source "$env_file"
+  local socket=${DOCKER_HOST#unix://}
+  if curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null; then
+    return 0
+  fi
+  log "building $image from the static busybox"
+  local busybox
+  busybox=$(command -v busybox)
+  local rootfs=$dir/rootfs
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
+  cp "$busybox" "$rootfs/bin/busybox"
+  for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  chmod 1777 "$rootfs/tmp"
+  # POST /images/create?fromSrc=- is `docker import`: the body is the root filesystem as a tar.
+  tar -C "$rootfs" -c . | curl -sf --unix-socket "$socket" -X POST \
+    -H 'Content-Type: application/x-tar' --data-binary @- \
+    "http://localhost/images/create?fromSrc=-&repo=tasker-test/busybox&tag=latest&changes=ENV%20PATH%3D%2Fbin" \
+    >"$dir/import.log"
+  curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null \
+    || { log "importing $image failed: $(cat "$dir/import.log")"; return 1; }
+}
+
+setup_moto() {
+  if [ -n "${TASKER_TEST_SQS_ENDPOINT:-}" ]; then
+    echo "export TASKER_TEST_SQS_ENDPOINT=$TASKER_TEST_SQS_ENDPOINT" >>"$env_file"
+    return 0
+  fi
+  command -v moto_server >/dev/null || { log "moto_server not found (pip install 'moto[server]')"; return 1; }
+  local port
+  port=$(free_port)
+  spawn moto moto_server -H 127.0.0.1 -p "$port"
+  wait_for 30 "moto_server (log: $dir/moto.log)" curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"
+  echo "export TASKER_TEST_SQS_ENDPOINT=http://127.0.0.1:$port" >>"$env_file"
+}
+
+setup_registry() {
+  command -v docker-registry >/dev/null || { log "docker-registry not installed; registry tests will fail"; return 1; }
+  local port
+  port=$(free_port)
+  mkdir -p "$dir/registry/data"
+  htpasswd -Bbn "$registry_user" "$registry_password" >"$dir/registry/htpasswd"
+  cat >"$dir/registry/config.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $dir/registry/data}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$port}
+auth: {htpasswd: {realm: tasker-test, path: $dir/registry/htpasswd}}
+YAML
+  spawn registry docker-registry serve "$dir/registry/config.yml"
+  wait_for 30 "docker-registry (log: $dir/registry.log)" \
+    sh -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -q 401"
+  {
+    echo "export TASKER_TEST_REGISTRY=127.0.0.1:$port"
+    echo "export TASKER_TEST_REGISTRY_USER=$registry_user"
+    echo "export TASKER_TEST_REGISTRY_PASSWORD=$registry_password"
+  } >>"$env_file"
+}
+
+setup_fauxqs() {
+  [ -f "$here/fauxqs/node_modules/fauxqs/package.json" ] || return 0
+  local port
+  port=$(free_port)
+  spawn fauxqs node "$here/fauxqs/serve.mjs" "$port"
+  wait_for 30 "fauxqs (log: $dir/fauxqs.log)" sh -c "curl -s -o /dev/null http://127.0.0.1:$port/"
+  echo "export TASKER_TEST_FAUXQS_ENDPOINT=http://127.0.0.1:$port" >>"$env_file"
+}
+
+stop_one() { # NAME
+  local pid_file=$dir/$1.pid
+  [ -f "$pid_file" ] || return 0
+  local pid
+  pid=$(cat "$pid_file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pid_file"
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$dir"
+    : >"$env_file"
+    echo "export TASKER_HARNESS_DIR=$dir" >>"$env_file"
+    echo "export TASKER_TEST_IMAGE=$image" >>"$env_file"
+    setup_docker
+    setup_image
+    setup_moto
+    setup_registry
+    setup_fauxqs
+    cat "$env_file"
+    ;;
+  ensure)
+    # Called before each integration suite: a private daemon that died under load is restarted.
+    if [ -f "$dir/dockerd.pid" ] && ! docker_answers "unix://$dir/docker.sock"; then
+      log "private dockerd is not answering; restarting it"
+      stop_one dockerd
+      start_dockerd
+    fi
+    ;;
+  stop)
+    for name in fauxqs registry moto dockerd; do stop_one "$name"; done
+    ;;
+  *)
+    echo "usage: $0 start|ensure|stop" >&2
+    exit 2
+    ;;
+esac
