@@ -1,0 +1,39 @@
+#pragma once
+
+#include <stop_token>
+#include <string>
+
+#include "tasker/result.h"
+#include "tasker/task.h"
+
+namespace tasker {
+
+/// Who is running a task, for container labels and the result's detail fields.
+struct RunContext {
+  std::string agent;  ///< The agent's name (host name by default).
+  int attempt = 1;    ///< Which delivery of the task this is (the queue's receive count).
+};
+
+/// What running a task gave: a result to send, or a failure of the machinery (not of the task)
+/// after which the task should be handed back to the queue rather than answered.
+struct RunOutcome {
+  TaskResult result;
+  /// True when the failure is the environment's — the Docker daemon unreachable or restarting,
+  /// or the run cancelled through its stop token — so another attempt may succeed. The agent
+  /// releases the message instead of sending `result`.
+  bool retryable = false;
+};
+
+/// Runs one Task as a container and returns its outcome. Every failure is an outcome, never an
+/// exception. Abstract so the agent can be tested without Docker; the real one talks to the
+/// Docker Engine API (src/docker/).
+class ContainerRuntime {
+ public:
+  virtual ~ContainerRuntime() = default;
+
+  /// Runs `task` to completion. When `stop` is requested the container is killed and removed
+  /// and the outcome is retryable. Safe to call from several threads at once.
+  virtual RunOutcome run(const Task& task, const RunContext& context, std::stop_token stop) = 0;
+};
+
+}  // namespace tasker
