@@ -29,6 +29,9 @@ Expected<nlohmann::json> parse_object(std::string_view text) {
     }
     detail = std::move(printable);
     return Error::invalid("not valid JSON at byte " + std::to_string(e.byte) + ": " + detail);
+  } catch (const nlohmann::json::exception&) {
+    // The only other parse failure is a number too large for a double (out_of_range.406).
+    return Error::invalid("not valid JSON: a number is out of range");
   }
   if (!value.is_object()) return Error::invalid("must be a JSON object, got " + type_name(value));
   return value;

@@ -131,6 +131,8 @@ TEST(TaskTest, NotJsonOrNotAnObjectIsExplained) {
   EXPECT_EQ(error_of("{\"id\":").rfind("not valid JSON at byte", 0), 0u) << error_of("{\"id\":");
   EXPECT_EQ(error_of("[1,2]"), "must be a JSON object, got an array");
   EXPECT_EQ(error_of("\"x\""), "must be a JSON object, got a string");
+  EXPECT_EQ(error_of(R"({"id":"a","image":"busybox","arguments":"x","timeout":4E534545})"),
+            "not valid JSON: a number is out of range");
   // Invalid UTF-8 inside a string is a JSON error, not something passed on to Docker.
   EXPECT_EQ(error_of("{\"id\":\"\xff\"}").rfind("not valid JSON", 0), 0u);
 }
