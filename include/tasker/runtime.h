@@ -34,6 +34,10 @@ class ContainerRuntime {
   /// Runs `task` to completion. When `stop` is requested the container is killed and removed
   /// and the outcome is retryable. Safe to call from several threads at once.
   virtual RunOutcome run(const Task& task, const RunContext& context, std::stop_token stop) = 0;
+
+  /// Checks that tasks can run now (for Docker: the daemon answers). The agent stops taking tasks
+  /// while this fails, so an outage does not burn the tasks' attempts.
+  virtual Status check_ready() { return Status::success(); }
 };
 
 }  // namespace tasker
