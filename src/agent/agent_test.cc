@@ -1,0 +1,233 @@
+#include "tasker/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "testing/fake_queue.h"
+#include "testing/fake_runtime.h"
+#include "tasker/result.h"
+
+namespace tasker {
+namespace {
+
+using testing::FakeBroker;
+using testing::FakeRuntime;
+using namespace std::chrono_literals;
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(broker_.create_queue("tasks", {}).ok());
+    ASSERT_TRUE(broker_.create_queue("results", {}).ok());
+  }
+
+  AgentOptions options() {
+    AgentOptions o;
+    o.name = "test-agent";
+    o.slots = 2;
+    o.results_queue = "results";
+    o.poll_wait = 50ms;
+    o.exit_when_idle = true;
+    return o;
+  }
+
+  void submit(const std::string& body) {
+    auto queue = broker_.open_queue("tasks");
+    ASSERT_TRUE(queue.ok());
+    ASSERT_TRUE((*queue)->send({body}).ok());
+  }
+
+  std::unique_ptr<Agent> make_agent(AgentOptions o) {
+    auto queue = broker_.open_queue("tasks");
+    EXPECT_TRUE(queue.ok());
+    return std::make_unique<Agent>(broker_, std::move(*queue), runtime_, std::move(o));
+  }
+
+  std::map<std::string, TaskResult> results() {
+    std::map<std::string, TaskResult> out;
+    for (const auto& body : broker_.bodies("results")) {
+      auto result = parse_result(body);
+      EXPECT_TRUE(result.ok()) << body;
+      if (result.ok()) {
+        EXPECT_FALSE(out.count(result->id)) << "duplicate result for " << result->id;
+        out[result->id] = *result;
+      }
+    }
+    return out;
+  }
+
+  FakeBroker broker_;
+  FakeRuntime runtime_;
+};
+
+// Given three tasks, we should get three results and an empty task queue.
+TEST_F(AgentTest, AnswersEveryTaskThenDeletesIt) {
+  for (int i = 1; i <= 3; ++i) {
+    submit(R"({"id":"t)" + std::to_string(i) + R"(","image":"busybox","arguments":"sleep 10 )" +
+           std::to_string(i) + R"(","runId":"run-1"})");
+  }
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got["t2"].payload, "2");
+  EXPECT_TRUE(got["t2"].is_success);
+  EXPECT_EQ(got["t2"].agent, "test-agent");
+  EXPECT_EQ(got["t2"].attempt, 1);
+  EXPECT_EQ(got["t2"].run_id, "run-1");
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_EQ(agent->stats().succeeded, 3u);
+}
+
+// Given a task longer than the visibility timeout and a second agent polling the same queue, the
+// heartbeat should keep the message hidden so the task runs exactly once.
+TEST_F(AgentTest, LongTaskOutlivesVisibilityAndRunsOnce) {
+  submit(R"({"id":"long","image":"busybox","arguments":"sleep 2500 done"})");
+  auto o = options();
+  o.visibility = 1s;
+  auto first = make_agent(o);
+  auto second = make_agent(o);
+  std::thread other([&] { ASSERT_TRUE(second->run().ok()); });
+  ASSERT_TRUE(first->run().ok());
+  other.join();
+  EXPECT_EQ(runtime_.runs("long"), 1);
+  EXPECT_GE(broker_.state("tasks")->extends, 2);
+  EXPECT_EQ(results().size(), 1u);
+}
+
+TEST_F(AgentTest, ResultGoesToTheTasksReplyQueue) {
+  ASSERT_TRUE(broker_.create_queue("mine", {}).ok());
+  submit(R"({"id":"r","image":"busybox","arguments":"echo x","replyQueue":"mine"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  EXPECT_TRUE(broker_.bodies("results").empty());
+  ASSERT_EQ(broker_.bodies("mine").size(), 1u);
+}
+
+// Poison: not JSON, not a task, over its attempts. Each is answered when its id can be read,
+// and deleted; none loops.
+TEST_F(AgentTest, PoisonMessagesAreAnsweredAndDeleted) {
+  submit("this is not json");
+  submit(R"({"id":"bad-args","image":"busybox","arguments":"sh -c 'oops"})");
+  submit(R"({"id":"tired","image":"busybox","arguments":"echo x","maxAttempts":1})");
+  // Make "tired" look delivered before: take it once and let it come back.
+  {
+    auto queue = broker_.open_queue("tasks");
+    auto taken = (*queue)->receive(10, 0ms, 0s);
+    ASSERT_TRUE(taken.ok());
+  }
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got["bad-args"].is_success);
+  EXPECT_EQ(got["bad-args"].error, "invalid-task");
+  EXPECT_EQ(got["bad-args"].payload, "invalid task: \"arguments\": unbalanced single quote");
+  EXPECT_FALSE(got["tired"].is_success);
+  EXPECT_EQ(got["tired"].error, "attempts");
+  EXPECT_EQ(runtime_.runs("tired"), 0);
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_EQ(agent->stats().poison, 3u);
+}
+
+// Given a results queue that refuses the first sends, the result should still arrive, and the
+// task message stays until it does.
+TEST_F(AgentTest, FailedResultSendIsRetriedBeforeTheTaskIsDeleted) {
+  broker_.state("results")->failing_sends = 2;
+  submit(R"({"id":"t","image":"busybox","arguments":"echo ok"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  EXPECT_EQ(results().size(), 1u);
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_GE(agent->stats().queue_errors, 2u);
+}
+
+TEST_F(AgentTest, ReceiveFailuresAreRetried) {
+  broker_.state("tasks")->failing_receives = 2;
+  submit(R"({"id":"t","image":"busybox","arguments":"echo ok"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  EXPECT_EQ(results().size(), 1u);
+}
+
+// Given a stop request while a task runs, the agent should let it finish within the grace
+// period, answer it, and take nothing more.
+TEST_F(AgentTest, StopDrainsRunningTasks) {
+  submit(R"({"id":"running","image":"busybox","arguments":"sleep 400 ok"})");
+  auto o = options();
+  o.exit_when_idle = false;
+  o.slots = 1;
+  o.grace = 10s;
+  auto agent = make_agent(o);
+  std::thread stopper([&] {
+    while (runtime_.running() == 0) std::this_thread::sleep_for(5ms);
+    submit(R"({"id":"later","image":"busybox","arguments":"echo x"})");
+    agent->request_stop();
+  });
+  ASSERT_TRUE(agent->run().ok());
+  stopper.join();
+  auto got = results();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got["running"].is_success);
+  EXPECT_EQ(runtime_.runs("later"), 0);
+  EXPECT_EQ(broker_.bodies("tasks").size(), 1u);  // "later" is still there for another agent
+}
+
+// Given a task that outlasts the grace period, it should be killed and handed back at once:
+// visible again, not answered.
+TEST_F(AgentTest, GraceExpiryKillsAndHandsBack) {
+  submit(R"({"id":"slow","image":"busybox","arguments":"sleep 30000 never"})");
+  auto o = options();
+  o.exit_when_idle = false;
+  o.grace = 0s;
+  auto agent = make_agent(o);
+  std::thread stopper([&] {
+    while (runtime_.running() == 0) std::this_thread::sleep_for(5ms);
+    agent->request_stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(agent->run().ok());
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_TRUE(results().empty());
+  EXPECT_EQ(agent->stats().released, 1u);
+  auto depth = (*broker_.open_queue("tasks"))->depth();
+  EXPECT_EQ(depth->visible, 1);
+}
+
+// Given a runtime that goes away, the task should be handed back (not answered as failed), the
+// agent should wait for the runtime, then run the task.
+TEST_F(AgentTest, RuntimeOutageHandsBackAndWaits) {
+  std::atomic<int> calls{0};
+  runtime_.behaviour = [&](const Task& task) -> std::optional<RunOutcome> {
+    if (calls++ == 0) {
+      runtime_.ready = false;
+      std::thread([&] {
+        std::this_thread::sleep_for(300ms);
+        runtime_.ready = true;
+      }).detach();
+      return RunOutcome{TaskResult::failure(task.id, "docker", "daemon unreachable"), true};
+    }
+    return std::nullopt;
+  };
+  submit(R"({"id":"t","image":"busybox","arguments":"echo fine"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got["t"].is_success);
+  EXPECT_EQ(got["t"].attempt, 2);
+  EXPECT_EQ(agent->stats().released, 1u);
+}
+
+TEST_F(AgentTest, RefusesToStartWithoutAResultsQueue) {
+  auto o = options();
+  o.results_queue.clear();
+  auto status = make_agent(o)->run();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message, "no results queue given (Q_RESULTS or --results)");
+}
+
+}  // namespace
+}  // namespace tasker

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tasker/error.h"
+
+namespace tasker {
+
+/// The agent's Prometheus metrics, served over HTTP at /metrics on the address given
+/// (`--metrics-addr`): tasks received/succeeded/failed, running, durations, queue errors.
+class AgentMetrics {
+ public:
+  /// Starts serving on `address` ("host:port"); the error names the address when it cannot bind.
+  static Expected<std::unique_ptr<AgentMetrics>> serve(const std::string& address);
+  ~AgentMetrics();
+
+  void on_received();
+  void on_finished(bool success, double seconds);
+  void set_running(std::uint64_t running);
+  void on_queue_error();
+
+ private:
+  AgentMetrics();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tasker

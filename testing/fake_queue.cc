@@ -1,0 +1,149 @@
+#include "testing/fake_queue.h"
+
+namespace tasker::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class FakeQueue : public Queue {
+ public:
+  explicit FakeQueue(std::shared_ptr<FakeBroker::QueueState> state) : state_(std::move(state)) {}
+
+  const std::string& name() const override { return state_->name; }
+
+  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override {
+    std::lock_guard lock(state_->mutex);
+    if (state_->failing_sends > 0) {
+      --state_->failing_sends;
+      return Error::transient_failure("injected send failure");
+    }
+    if (bodies.size() > kMaxBatch) return Error::invalid("too many entries");
+    for (const auto& body : bodies) state_->messages[state_->next_id++].body = body;
+    state_->arrived.notify_all();
+    return std::vector<Status>(bodies.size());
+  }
+
+  Expected<std::vector<Message>> receive(std::size_t max_messages, std::chrono::milliseconds wait,
+                                         std::optional<std::chrono::seconds> visibility) override {
+    std::unique_lock lock(state_->mutex);
+    if (state_->failing_receives > 0) {
+      --state_->failing_receives;
+      return Error::unavailable("injected receive failure");
+    }
+    const auto deadline = Clock::now() + wait;
+    std::vector<Message> out;
+    while (true) {
+      const auto now = Clock::now();
+      for (auto& [id, stored] : state_->messages) {
+        if (out.size() >= max_messages) break;
+        if (stored.visible_at > now) continue;
+        stored.visible_at = now + visibility.value_or(state_->visibility);
+        stored.receipt = std::to_string(id) + "#" + std::to_string(state_->next_receipt++);
+        ++stored.receive_count;
+        out.push_back(Message{std::to_string(id), stored.receipt, stored.body, stored.receive_count});
+      }
+      if (!out.empty() || now >= deadline) return out;
+      // Wake on arrival, or soon enough to notice a visibility expiry.
+      state_->arrived.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
+    }
+  }
+
+  Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) override {
+    std::lock_guard lock(state_->mutex);
+    std::vector<Status> out;
+    for (const auto& receipt : receipts) {
+      auto* stored = find(receipt);
+      if (stored != nullptr) {
+        state_->messages.erase(std::stol(receipt));
+        ++state_->acks;
+      }
+      out.emplace_back();
+    }
+    return out;
+  }
+
+  Status extend(const std::string& receipt, std::chrono::seconds visibility) override {
+    std::lock_guard lock(state_->mutex);
+    auto* stored = find(receipt);
+    if (stored == nullptr) return Error::invalid("stale receipt " + receipt);
+    stored->visible_at = Clock::now() + visibility;
+    ++state_->extends;
+    return Status::success();
+  }
+
+  Status release(const std::string& receipt) override {
+    std::lock_guard lock(state_->mutex);
+    auto* stored = find(receipt);
+    if (stored == nullptr) return Error::invalid("stale receipt " + receipt);
+    stored->visible_at = Clock::now();
+    state_->arrived.notify_all();
+    return Status::success();
+  }
+
+  Expected<QueueDepth> depth() override {
+    std::lock_guard lock(state_->mutex);
+    QueueDepth depth;
+    const auto now = Clock::now();
+    for (const auto& [id, stored] : state_->messages) {
+      (stored.visible_at <= now ? depth.visible : depth.in_flight)++;
+    }
+    return depth;
+  }
+
+ private:
+  FakeBroker::Stored* find(const std::string& receipt) {
+    auto it = state_->messages.find(std::stol(receipt));
+    if (it == state_->messages.end() || it->second.receipt != receipt) return nullptr;
+    return &it->second;
+  }
+
+  std::shared_ptr<FakeBroker::QueueState> state_;
+};
+
+}  // namespace
+
+std::shared_ptr<FakeBroker::QueueState> FakeBroker::state(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& state = queues_[name];
+  if (!state) {
+    state = std::make_shared<QueueState>();
+    state->name = name;
+  }
+  return state;
+}
+
+Status FakeBroker::create_queue(const std::string& name, const QueueOptions& options) {
+  state(name)->visibility = options.visibility_timeout;
+  return Status::success();
+}
+
+Expected<std::unique_ptr<Queue>> FakeBroker::open_queue(const std::string& name) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!queues_.count(name)) return Error::not_found("no such queue: " + name);
+  }
+  return std::unique_ptr<Queue>(std::make_unique<FakeQueue>(state(name)));
+}
+
+Status FakeBroker::delete_queue(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  queues_.erase(name);
+  return Status::success();
+}
+
+Status FakeBroker::purge_queue(const std::string& name) {
+  auto queue = state(name);
+  std::lock_guard lock(queue->mutex);
+  queue->messages.clear();
+  return Status::success();
+}
+
+std::vector<std::string> FakeBroker::bodies(const std::string& name) {
+  auto queue = state(name);
+  std::lock_guard lock(queue->mutex);
+  std::vector<std::string> out;
+  for (const auto& [id, stored] : queue->messages) out.push_back(stored.body);
+  return out;
+}
+
+}  // namespace tasker::testing
