@@ -1,5 +1,7 @@
 #include "testing/fake_queue.h"
 
+#include <algorithm>
+
 namespace tasker::testing {
 namespace {
 
@@ -19,6 +21,8 @@ class FakeQueue : public Queue {
     }
     if (bodies.size() > kMaxBatch) return Error::invalid("too many entries");
     for (const auto& body : bodies) state_->messages[state_->next_id++].body = body;
+    state_->sent += static_cast<int>(bodies.size());
+    state_->max_stored = std::max(state_->max_stored, state_->messages.size());
     state_->arrived.notify_all();
     return std::vector<Status>(bodies.size());
   }

@@ -35,6 +35,8 @@ class FakeBroker : public Broker {
     int failing_receives = 0;  ///< The next N receive calls fail.
     int extends = 0;           ///< Successful extend calls so far.
     int acks = 0;              ///< Messages deleted so far.
+    int sent = 0;              ///< Messages sent so far.
+    std::size_t max_stored = 0;  ///< Most messages held at once.
   };
 
   Status create_queue(const std::string& name, const QueueOptions& options) override;

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tasker/error.h"
+#include "tasker/queue.h"
+#include "tasker/result.h"
+#include "tasker/task.h"
+
+namespace tasker {
+
+/// Yields the run's tasks one at a time, lazily; nullopt at the end. An error value is reported
+/// (its message names the input, e.g. a line number) and the run goes on with the next task.
+using Supply = std::function<std::optional<Expected<Task>>()>;
+
+/// How a master runs.
+struct MasterOptions {
+  std::string tasks_queue;
+  std::string results_queue;
+  /// Marks every task of this run (`runId`); results of other runs are left for their masters.
+  /// Generated when empty.
+  std::string run_id;
+  /// Append-only journal of what was submitted and which results were reduced; a master started
+  /// again with the same file resumes: it resubmits nothing already sent and reduces nothing twice.
+  std::optional<std::string> state_file;
+  /// Most tasks submitted but not yet answered at once; bounds the master's memory.
+  std::size_t window = 100000;
+  /// Give up waiting after this long, reporting what is missing. Zero means wait for ever.
+  std::chrono::milliseconds timeout{0};
+  /// Don't wait for results at all: submit and return (`tasker submit` without --wait).
+  bool submit_only = false;
+  /// Progress: a bar on a terminal, JSON lines otherwise, or nothing.
+  enum class Progress { kNone, kBar, kJsonLines } progress = Progress::kNone;
+  /// Longest long-poll wait of one receive of results.
+  std::chrono::milliseconds poll_wait{2000};
+};
+
+/// What a run did.
+struct RunReport {
+  std::string run_id;
+  std::uint64_t submitted = 0;     ///< Tasks sent to the queue (this process and earlier ones).
+  std::uint64_t invalid = 0;       ///< Tasks the supply could not give (bad input), not sent.
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t duplicates = 0;    ///< Repeated results dropped (at-least-once delivery).
+  std::uint64_t foreign = 0;       ///< Results of other runs seen and left for their masters.
+  bool timed_out = false;
+  std::vector<std::string> missing;  ///< Ids without a result at the timeout (up to 1000).
+  std::uint64_t missing_count = 0;
+};
+
+/// Called once per task id with its result (duplicates are dropped before it).
+using ResultHandler = std::function<void(const TaskResult&)>;
+
+/// The master: streams tasks from a supply into the tasks queue in batches, receives results in
+/// batches, hands each task's first result to the handler once, and deletes results only after
+/// the handler (and the journal) has them.
+class Master {
+ public:
+  Master(Broker& broker, MasterOptions options);
+
+  /// Runs to the end: every submitted task answered, or the timeout.
+  Expected<RunReport> run(const Supply& supply, const ResultHandler& on_result);
+
+ private:
+  Broker& broker_;
+  MasterOptions options_;
+};
+
+/// docker-tasker's three parts in C++: `supply` yields tasks lazily, `reduce(result, acc)` is
+/// called once per task id, `termination(acc)` once at the end.
+template <class Accumulator>
+struct Job {
+  Supply supply;
+  std::function<void(const TaskResult&, Accumulator&)> reduce;
+  std::function<void(Accumulator&)> termination;
+  Accumulator accumulator{};
+};
+
+/// Runs a Job on a master: reduce for every result, then termination.
+template <class Accumulator>
+Expected<RunReport> run_job(Master& master, Job<Accumulator>& job) {
+  auto report = master.run(job.supply,
+                           [&job](const TaskResult& result) { job.reduce(result, job.accumulator); });
+  if (report) job.termination(job.accumulator);
+  return report;
+}
+
+/// A fresh random run id (12 hex digits).
+std::string new_run_id();
+
+}  // namespace tasker

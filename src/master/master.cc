@@ -1,0 +1,417 @@
+#include "tasker/master.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "master/journal.h"
+#include "master/progress.h"
+#include "util/log.h"
+
+namespace tasker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A result of another run is made visible again this soon, so its own master gets it quickly
+// while this one does not spin on it.
+constexpr std::chrono::seconds kForeignResultDelay{1};
+
+milliseconds backoff(int attempt) {
+  return std::min(milliseconds(100) * (1 << std::min(attempt, 8)), milliseconds(10000));
+}
+
+std::uint64_t id_hash(const std::string& id) { return std::hash<std::string>{}(id); }
+
+// State shared by the submitting thread and the receiving (calling) thread.
+struct Shared {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::unordered_set<std::string> outstanding;  // submitted, not yet answered
+  std::uint64_t submitted = 0;
+  std::uint64_t invalid = 0;
+  bool supply_done = false;
+  bool stop = false;                              // receiver gave up (timeout, journal error)
+  std::vector<TaskResult> unsendable;             // refused by the queue: answered locally
+  std::optional<Error> fatal;
+};
+
+// Tasks (or supply errors) read ahead of the submitter. Shared with the supply thread, which may
+// outlive a run that gave up while the supply was blocked.
+struct SupplyChannel {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Expected<Task>> items;
+  bool ended = false;
+  bool abandoned = false;
+};
+
+bool channel_ended(SupplyChannel& channel) {
+  std::lock_guard lock(channel.mutex);
+  return channel.ended;
+}
+
+// How long a part-filled batch waits for more tasks before it is sent.
+constexpr milliseconds kSendLinger{5};
+
+// Sends one batch until every entry is in the queue or refused for good; refused tasks become
+// local failed results. False when the run must stop (a permanent error, or a stop request).
+bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
+  std::vector<std::string> bodies;
+  for (const auto& task : batch) bodies.push_back(to_json(task));
+  std::vector<std::size_t> pending(batch.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  for (int attempt = 0; !pending.empty(); ++attempt) {
+    std::vector<std::string> send_bodies;
+    for (auto i : pending) send_bodies.push_back(bodies[i]);
+    auto sent = tasks.send(send_bodies);
+    if (sent) {
+      std::vector<std::size_t> still;
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        const Status& status = (*sent)[k];
+        if (status.ok()) continue;
+        if (status.error().transient()) {
+          still.push_back(pending[k]);
+          continue;
+        }
+        // The queue refuses this body for good (too large, characters SQS refuses): answer it
+        // here so the run still ends, and say why.
+        std::lock_guard lock(shared.mutex);
+        shared.unsendable.push_back(TaskResult::failure(batch[pending[k]].id, "submit",
+                                                        "not submitted: " + status.error().message));
+      }
+      pending.swap(still);
+    } else if (!sent.error().transient()) {
+      std::lock_guard lock(shared.mutex);
+      shared.fatal = sent.error();
+      return false;
+    } else {
+      log::warn("sending tasks: {} (retrying)", sent.error().message);
+    }
+    if (!pending.empty()) {
+      std::unique_lock lock(shared.mutex);
+      if (shared.changed.wait_for(lock, backoff(attempt), [&] { return shared.stop; })) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string new_run_id() {
+  std::random_device device;
+  std::mt19937_64 generator(device());
+  return fmt::format("{:012x}", generator() & 0xffffffffffffULL);
+}
+
+Master::Master(Broker& broker, MasterOptions options) : broker_(broker), options_(std::move(options)) {}
+
+Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_result) {
+  auto tasks = broker_.open_queue(options_.tasks_queue);
+  if (!tasks) return tasks.error();
+  std::unique_ptr<Queue> results;
+  if (!options_.submit_only) {
+    auto opened = broker_.open_queue(options_.results_queue);
+    if (!opened) return opened.error();
+    results = std::move(*opened);
+  }
+
+  RunReport report;
+  report.run_id = options_.run_id.empty() ? new_run_id() : options_.run_id;
+
+  // Results already reduced by an earlier process of this run: replayed once, remembered by hash.
+  std::unordered_set<std::uint64_t> answered;
+  auto deliver = [&](const TaskResult& result) {
+    (result.is_success ? report.succeeded : report.failed)++;
+    on_result(result);
+  };
+  std::unique_ptr<Journal> journal;
+  Journal::Recovered recovered;
+  if (options_.state_file) {
+    auto opened = Journal::open(*options_.state_file, options_.run_id, report.run_id,
+                                options_.tasks_queue,
+                                options_.results_queue,
+                                [&](const TaskResult& result) {
+                                  if (answered.insert(id_hash(result.id)).second) deliver(result);
+                                },
+                                recovered);
+    if (!opened) return opened.error();
+    journal = std::move(*opened);
+    report.run_id = recovered.run_id;
+    if (recovered.submitted > 0) {
+      log::info("resuming run {}: {} tasks submitted before, {} results already in", report.run_id,
+                recovered.submitted, answered.size());
+    }
+  }
+
+  Shared shared;
+  std::mutex journal_mutex;  // The journal is written by both threads.
+
+  // The supply runs on its own thread and feeds a bounded channel, so a supply that blocks (a
+  // pipe that writes a task now and then) never holds back tasks already read: the submitter
+  // sends a part-filled batch once the channel has been quiet for a moment.
+  auto channel = std::make_shared<SupplyChannel>();
+  std::thread supplier([channel, supply] {
+    while (true) {
+      auto next = supply();
+      std::unique_lock lock(channel->mutex);
+      channel->changed.wait(lock, [&] { return channel->abandoned || channel->items.size() < 1024; });
+      if (channel->abandoned) return;
+      if (!next) {
+        channel->ended = true;
+        channel->changed.notify_all();
+        return;
+      }
+      channel->items.push_back(std::move(*next));
+      channel->changed.notify_all();
+    }
+  });
+
+  // The submitter: skips what an earlier process of this run sent, and sends the rest in
+  // batches, never more than `window` unanswered at once.
+  std::thread submitter([&] {
+    std::vector<Task> batch;
+    std::uint64_t supplied = 0;
+    auto flush = [&]() -> bool {
+      if (batch.empty()) return true;
+      if (!send_batch(**tasks, batch, shared)) return false;
+      batch.clear();
+      std::lock_guard lock(journal_mutex);
+      if (journal) {
+        if (auto status = journal->record_submitted(supplied); !status) {
+          std::lock_guard shared_lock(shared.mutex);
+          shared.fatal = status.error();
+          return false;
+        }
+      }
+      return true;
+    };
+
+    while (true) {
+      std::optional<Expected<Task>> next;
+      {
+        std::unique_lock lock(channel->mutex);
+        const bool have = channel->changed.wait_for(lock, kSendLinger, [&] {
+          return !channel->items.empty() || channel->ended;
+        });
+        if (!have) {
+          lock.unlock();
+          if (!flush()) break;
+          continue;
+        }
+        if (channel->items.empty()) break;  // ended
+        next = std::move(channel->items.front());
+        channel->items.pop_front();
+        channel->changed.notify_all();
+      }
+      if (!*next) {
+        log::error("{}", next->error().message);
+        std::lock_guard lock(shared.mutex);
+        ++shared.invalid;
+        continue;
+      }
+      Task task = std::move(next->value());
+      ++supplied;
+      if (supplied <= recovered.submitted) {
+        // Sent by an earlier process of this run: wait for its result unless it is in already.
+        if (!answered.count(id_hash(task.id))) {
+          std::lock_guard lock(shared.mutex);
+          shared.outstanding.insert(task.id);
+          ++shared.submitted;
+        }
+        continue;
+      }
+      task.run_id = report.run_id;
+      if (!options_.submit_only) task.reply_queue = options_.results_queue;
+      auto window_open = [&] {
+        return shared.stop || options_.submit_only || shared.outstanding.size() < options_.window;
+      };
+      {
+        // Send what is batched before waiting for room: those tasks' results are what makes room.
+        std::unique_lock lock(shared.mutex);
+        if (!window_open()) {
+          lock.unlock();
+          if (!flush()) break;
+          lock.lock();
+        }
+        shared.changed.wait(lock, window_open);
+        if (shared.stop) break;
+        if (!options_.submit_only && !shared.outstanding.insert(task.id).second) {
+          log::error("task {}: id repeats an earlier task of this run; not submitted", task.id);
+          ++shared.invalid;
+          continue;
+        }
+        ++shared.submitted;
+      }
+      batch.push_back(std::move(task));
+      if (batch.size() == Queue::kMaxBatch && !flush()) break;
+    }
+    flush();
+    {
+      std::lock_guard lock(shared.mutex);
+      shared.supply_done = true;
+    }
+    shared.changed.notify_all();
+  });
+
+  std::optional<Progress> progress;
+  if (options_.progress == MasterOptions::Progress::kBar) progress.emplace(Progress::Style::kBar);
+  if (options_.progress == MasterOptions::Progress::kJsonLines) progress.emplace(Progress::Style::kJsonLines);
+  std::int64_t running = -1;
+  Clock::time_point last_depth{};
+  auto counts = [&] {
+    ProgressCounts c;
+    std::lock_guard lock(shared.mutex);
+    c.submitted = shared.submitted;
+    c.supply_done = shared.supply_done;
+    c.done = report.succeeded + report.failed;
+    c.failed = report.failed;
+    c.running = running;
+    return c;
+  };
+
+  const auto deadline = options_.timeout.count() > 0 ? Clock::now() + options_.timeout : Clock::time_point::max();
+  std::optional<Error> failure;
+  int receive_failures = 0;
+  std::vector<std::string> to_delete;
+  auto delete_answered = [&] {
+    for (std::size_t start = 0; start < to_delete.size(); start += Queue::kMaxBatch) {
+      std::vector<std::string> chunk(to_delete.begin() + start,
+                                     to_delete.begin() + std::min(to_delete.size(), start + Queue::kMaxBatch));
+      // A failed delete only means the result comes again and is dropped as a duplicate.
+      if (auto acked = results->ack(chunk); !acked) log::warn("deleting results: {}", acked.error().message);
+    }
+    to_delete.clear();
+  };
+
+  while (true) {
+    std::vector<TaskResult> local;
+    {
+      std::unique_lock lock(shared.mutex);
+      if (shared.fatal) {
+        failure = shared.fatal;
+        break;
+      }
+      local.swap(shared.unsendable);
+    }
+    for (auto& result : local) {
+      {
+        std::lock_guard lock(shared.mutex);
+        shared.outstanding.erase(result.id);
+      }
+      shared.changed.notify_all();
+      result.run_id = report.run_id;
+      deliver(result);
+    }
+    {
+      std::lock_guard lock(shared.mutex);
+      if (shared.supply_done && (options_.submit_only || shared.outstanding.empty())) break;
+    }
+    if (Clock::now() >= deadline) {
+      report.timed_out = true;
+      break;
+    }
+    if (options_.submit_only) {
+      std::unique_lock lock(shared.mutex);
+      shared.changed.wait_for(lock, milliseconds(200), [&] { return shared.supply_done || shared.fatal; });
+      continue;
+    }
+    if (progress && Clock::now() - last_depth > std::chrono::seconds(2)) {
+      last_depth = Clock::now();
+      if (auto depth = (*tasks)->depth()) running = depth->in_flight;
+    }
+    if (progress) progress->update(counts());
+
+    const auto wait = std::min<milliseconds>(
+        options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    auto messages = results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
+    if (!messages) {
+      log::warn("receiving results: {} (retrying)", messages.error().message);
+      std::this_thread::sleep_for(backoff(receive_failures++));
+      continue;
+    }
+    receive_failures = 0;
+    for (const auto& message : *messages) {
+      auto result = parse_result(message.body);
+      if (!result) {
+        log::error("results queue {}: message {} is not a result ({}); deleting it",
+                   options_.results_queue, message.message_id, result.error().message);
+        to_delete.push_back(message.receipt);
+        continue;
+      }
+      if (result->run_id && *result->run_id != report.run_id) {
+        ++report.foreign;
+        if (auto status = results->extend(message.receipt, kForeignResultDelay); !status) {
+          log::debug("leaving result of run {}: {}", *result->run_id, status.error().message);
+        }
+        continue;
+      }
+      bool fresh = false;
+      {
+        std::lock_guard lock(shared.mutex);
+        fresh = shared.outstanding.count(result->id) > 0;
+      }
+      if (!fresh) {
+        ++report.duplicates;
+        to_delete.push_back(message.receipt);
+        continue;
+      }
+      if (journal) {
+        std::lock_guard lock(journal_mutex);
+        if (auto status = journal->record_result(*result); !status) {
+          failure = status.error();  // not deleted: it stays in the queue for a resumed run
+          break;
+        }
+      }
+      deliver(*result);
+      {
+        std::lock_guard lock(shared.mutex);
+        shared.outstanding.erase(result->id);
+      }
+      shared.changed.notify_all();
+      to_delete.push_back(message.receipt);
+    }
+    delete_answered();
+    if (failure) break;
+  }
+  if (results) delete_answered();
+
+  {
+    std::lock_guard lock(shared.mutex);
+    shared.stop = true;
+    report.submitted = shared.submitted;
+    report.invalid = shared.invalid;
+    report.missing_count = shared.outstanding.size();
+    for (const auto& id : shared.outstanding) {
+      if (report.missing.size() >= 1000) break;
+      report.missing.push_back(id);
+    }
+    std::sort(report.missing.begin(), report.missing.end());
+  }
+  shared.changed.notify_all();
+  submitter.join();
+  {
+    std::lock_guard lock(channel->mutex);
+    channel->abandoned = true;
+  }
+  channel->changed.notify_all();
+  // A supply still blocked in a read is left behind rather than waited for.
+  if (channel_ended(*channel)) {
+    supplier.join();
+  } else {
+    supplier.detach();
+  }
+  if (progress) progress->finish(counts());
+  if (!failure && shared.fatal) failure = shared.fatal;
+  if (failure) return *failure;
+  if (options_.submit_only) report.missing_count = 0, report.missing.clear();
+  return report;
+}
+
+}  // namespace tasker

@@ -1,0 +1,261 @@
+#include "tasker/master.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tasker/agent.h"
+#include "testing/fake_queue.h"
+#include "testing/fake_runtime.h"
+
+namespace tasker {
+namespace {
+
+using testing::FakeBroker;
+using testing::FakeRuntime;
+using namespace std::chrono_literals;
+
+// A supply of `count` tasks "echo N" with ids t1..tN, made lazily.
+Supply echo_supply(int count, int* made = nullptr) {
+  auto next = std::make_shared<int>(0);
+  return [count, next, made]() -> std::optional<Expected<Task>> {
+    if (*next >= count) return std::nullopt;
+    ++*next;
+    if (made) *made = *next;
+    Task task;
+    task.id = "t" + std::to_string(*next);
+    task.image = "busybox";
+    task.argv = {"echo", std::to_string(*next)};
+    return Expected<Task>(std::move(task));
+  };
+}
+
+class MasterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(broker_.create_queue("tasks", {}).ok());
+    ASSERT_TRUE(broker_.create_queue("results", {}).ok());
+  }
+  void TearDown() override { stop_agent(); }
+
+  MasterOptions options() {
+    MasterOptions o;
+    o.tasks_queue = "tasks";
+    o.results_queue = "results";
+    o.poll_wait = 50ms;
+    o.timeout = 20s;
+    return o;
+  }
+
+  void start_agent(std::size_t slots = 4) {
+    AgentOptions o;
+    o.slots = slots;
+    o.results_queue = "results";
+    o.poll_wait = 50ms;
+    agent_ = std::make_unique<Agent>(broker_, std::move(*broker_.open_queue("tasks")), runtime_, o);
+    agent_thread_ = std::thread([this] { ASSERT_TRUE(agent_->run().ok()); });
+  }
+  void stop_agent() {
+    if (!agent_) return;
+    agent_->request_stop();
+    agent_thread_.join();
+    agent_.reset();
+  }
+
+  std::string temp_file() {
+    auto path = std::filesystem::temp_directory_path() /
+                ("tasker-master-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::remove(path);
+    files_.push_back(path);
+    return path;
+  }
+  ~MasterTest() override {
+    for (const auto& f : files_) std::filesystem::remove(f);
+  }
+
+  FakeBroker broker_;
+  FakeRuntime runtime_;
+  std::unique_ptr<Agent> agent_;
+  std::thread agent_thread_;
+  std::vector<std::filesystem::path> files_;
+  int counter_ = 0;
+};
+
+// The seed's SimpleSum: ten tasks echo 1..10, reduce sums the payloads, termination sees 55.
+TEST_F(MasterTest, SimpleSumReducesEveryResultOnceThenTerminates) {
+  start_agent();
+  Master master(broker_, options());
+  Job<int> job;
+  job.supply = echo_supply(10);
+  job.reduce = [](const TaskResult& result, int& sum) { sum += std::stoi(result.payload); };
+  int terminations = 0;
+  int final_sum = 0;
+  job.termination = [&](int& sum) {
+    ++terminations;
+    final_sum = sum;
+  };
+  auto report = run_job(master, job);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(final_sum, 55);
+  EXPECT_EQ(terminations, 1);
+  EXPECT_EQ(report->succeeded, 10u);
+  EXPECT_FALSE(report->timed_out);
+  EXPECT_TRUE(broker_.bodies("results").empty());
+}
+
+// Given every result delivered twice (at-least-once), reduce should still see each id once and
+// the duplicates should be deleted.
+TEST_F(MasterTest, DuplicateResultsAreReducedOnce) {
+  std::thread doubler([&] {
+    auto tasks = std::move(*broker_.open_queue("tasks"));
+    auto results = std::move(*broker_.open_queue("results"));
+    int answered = 0;
+    while (answered < 5) {
+      auto got = tasks->receive(10, 100ms);
+      for (const auto& m : *got) {
+        auto task = parse_task(m.body);
+        auto body = to_json(TaskResult::success(task->id, "1"));
+        ASSERT_TRUE(results->send({body, body}).ok());
+        ASSERT_TRUE(tasks->ack({m.receipt}).ok());
+        ++answered;
+      }
+    }
+  });
+  Master master(broker_, options());
+  std::map<std::string, int> seen;
+  auto report = master.run(echo_supply(5), [&](const TaskResult& r) { ++seen[r.id]; });
+  doubler.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(seen.size(), 5u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  // Duplicates that arrived before the end were counted and deleted; none is left behind
+  // unseen except ones still arriving after the run ended.
+  EXPECT_LE(broker_.bodies("results").size() + report->duplicates, 5u);
+}
+
+// Two masters on the same queues: each gets exactly its own results.
+TEST_F(MasterTest, TwoMastersOnTheSameQueuesGetOnlyTheirOwnResults) {
+  start_agent(4);
+  std::map<std::string, int> seen_a, seen_b;
+  auto o = options();
+  o.run_id = "run-a";
+  Master a(broker_, o);
+  o.run_id = "run-b";
+  Master b(broker_, o);
+  Expected<RunReport> report_b = Error::internal("not run");
+  std::thread other([&] { report_b = b.run(echo_supply(8), [&](const TaskResult& r) { ++seen_b[r.id]; }); });
+  auto report_a = a.run(echo_supply(8), [&](const TaskResult& r) { ++seen_a[r.id]; });
+  other.join();
+  ASSERT_TRUE(report_a.ok()) << report_a.error().message;
+  ASSERT_TRUE(report_b.ok()) << report_b.error().message;
+  EXPECT_EQ(seen_a.size(), 8u);
+  EXPECT_EQ(seen_b.size(), 8u);
+  EXPECT_EQ(report_a->succeeded, 8u);
+  EXPECT_EQ(report_b->succeeded, 8u);
+}
+
+// Given a run that stops part-way (here: its timeout) and a second master started with the same
+// state file, nothing is sent twice and every result is reduced exactly once across the two.
+TEST_F(MasterTest, ResumeWithTheStateFileResubmitsNothingAndGetsEveryResult) {
+  const auto state = temp_file();
+  auto o = options();
+  o.state_file = state;
+  o.timeout = 300ms;
+  std::map<std::string, int> seen;
+  {
+    // No agent yet: everything is submitted, nothing answered.
+    Master first(broker_, o);
+    auto report = first.run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
+    ASSERT_TRUE(report.ok()) << report.error().message;
+    EXPECT_TRUE(report->timed_out);
+    EXPECT_EQ(report->missing_count, 12u);
+  }
+  EXPECT_EQ(broker_.state("tasks")->sent, 12);
+  start_agent();
+  o.timeout = 20s;
+  Master second(broker_, o);
+  auto report = second.run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(broker_.state("tasks")->sent, 12);  // nothing resubmitted
+  EXPECT_EQ(seen.size(), 12u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+
+  // A third start replays the journal: every result again, once each, with nothing sent.
+  std::map<std::string, int> replayed;
+  Master third(broker_, o);
+  report = third.run(echo_supply(12), [&](const TaskResult& r) { ++replayed[r.id]; });
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(replayed.size(), 12u);
+  EXPECT_EQ(broker_.state("tasks")->sent, 12);
+}
+
+TEST_F(MasterTest, StateFileOfAnotherRunIsRefused) {
+  const auto state = temp_file();
+  auto o = options();
+  o.state_file = state;
+  o.run_id = "first";
+  o.timeout = 100ms;
+  ASSERT_TRUE(Master(broker_, o).run(echo_supply(1), [](const TaskResult&) {}).ok());
+  o.run_id = "second";
+  auto report = Master(broker_, o).run(echo_supply(1), [](const TaskResult&) {});
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().message, "state file " + state + " belongs to run first, not second");
+}
+
+// The window bounds how many tasks are out at once, so memory does not grow with the supply.
+TEST_F(MasterTest, WindowBoundsTasksInFlight) {
+  start_agent(2);
+  auto o = options();
+  o.window = 5;
+  int made = 0;
+  Master master(broker_, o);
+  auto report = master.run(echo_supply(60, &made), [](const TaskResult&) {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->succeeded, 60u);
+  EXPECT_LE(broker_.state("tasks")->max_stored, 5u);
+}
+
+TEST_F(MasterTest, TimeoutReportsWhatIsMissing) {
+  auto o = options();
+  o.timeout = 200ms;
+  Master master(broker_, o);
+  auto report = master.run(echo_supply(3), [](const TaskResult&) {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->timed_out);
+  EXPECT_EQ(report->missing, (std::vector<std::string>{"t1", "t2", "t3"}));
+}
+
+TEST_F(MasterTest, BadSupplyEntriesAreCountedAndTheRunGoesOn) {
+  start_agent();
+  auto inner = echo_supply(3);
+  bool bad_given = false;
+  Supply supply = [&]() -> std::optional<Expected<Task>> {
+    if (!bad_given) {
+      bad_given = true;
+      return Expected<Task>(Error::invalid("task line 1: \"id\": is empty"));
+    }
+    return inner();
+  };
+  Master master(broker_, options());
+  int results = 0;
+  auto report = master.run(supply, [&](const TaskResult&) { ++results; });
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->invalid, 1u);
+  EXPECT_EQ(results, 3);
+}
+
+TEST_F(MasterTest, SubmitOnlySendsAndReturns) {
+  auto o = options();
+  o.submit_only = true;
+  Master master(broker_, o);
+  auto report = master.run(echo_supply(25), [](const TaskResult&) { FAIL(); });
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->submitted, 25u);
+  EXPECT_EQ(broker_.state("tasks")->sent, 25);
+}
+
+}  // namespace
+}  // namespace tasker
