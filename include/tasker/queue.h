@@ -101,8 +101,13 @@ struct BrokerAddress {
   Kind kind = Kind::kSqlite;
   /// The database file, for kSqlite.
   std::string sqlite_path;
-  /// A queue named by the address itself (`sqs://NAME` or a queue URL), if any.
+  /// A queue named by the address itself, if any: the NAME of `sqs://NAME`, or the whole queue
+  /// URL (what Broker::open_queue takes).
   std::optional<std::string> queue;
+  /// For a queue URL: its scheme, host and port (`https://sqs.eu-west-1.amazonaws.com`).
+  std::optional<std::string> endpoint;
+  /// For an AWS queue URL (`https://sqs.<region>.amazonaws.com/...`): the region it names.
+  std::optional<std::string> region;
 };
 
 /// Parses a broker address; the error names the address and the accepted forms.

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "tasker/error.h"
+
+namespace tasker {
+
+// The limits every backend enforces alike — SQS's — so a program that works on the embedded queue
+// also works on SQS.
+
+/// The largest message body in bytes (SQS's 256 KiB).
+inline constexpr std::size_t kMaxBodyBytes = 262144;
+/// The longest visibility timeout (SQS's 12 hours).
+inline constexpr std::chrono::seconds kMaxVisibility{43200};
+/// The longest long-poll wait of one receive (SQS's 20 s).
+inline constexpr std::chrono::milliseconds kMaxReceiveWait{20000};
+
+/// The most bytes a queue name may have (SQS's limit, applied to every backend so names move
+/// between them).
+inline constexpr std::size_t kMaxQueueNameLength = 80;
+
+/// Checks a queue name against SQS's rules — 1 to 80 of `A-Z a-z 0-9 - _`, optionally ending in
+/// `.fifo` — so a name that works on the embedded queue also works on SQS.
+Status validate_queue_name(std::string_view name);
+
+/// `text` quoted for an error message, with control and non-ASCII bytes escaped as \xNN so the
+/// message stays on one line.
+std::string quote_for_message(std::string_view text);
+
+
+/// Checks a visibility timeout: 0 to 12 hours.
+Status validate_visibility(std::chrono::seconds visibility);
+
+/// Checks a receive's message count (1..Queue::kMaxBatch) and wait (0..20 s).
+Status validate_receive(std::size_t max_messages, std::chrono::milliseconds wait);
+
+/// Checks the entry count of a send or ack batch (1..Queue::kMaxBatch); `what` names the call.
+Status validate_batch_size(std::size_t size, std::string_view what);
+
+/// Checks one message body: 1 byte to 256 KiB.
+Status validate_body(std::string_view body);
+
+/// Checks a max receive count: 1 to 1000, as SQS's redrive policy allows.
+Status validate_max_receive_count(int count);
+
+}  // namespace tasker

@@ -1,0 +1,392 @@
+#include "queue/sqlite/sqlite_queue.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "queue/queue_rules.h"
+
+namespace tasker::sqlite {
+namespace {
+
+constexpr std::chrono::milliseconds kBusyTimeout{10000};
+
+// A receipt is "<queue id>:<message id>:<delivery token in hex>". The token is random and new
+// for every receive, so the receipt of an earlier delivery can no longer ack, extend or release
+// the message once it has been delivered again.
+std::string format_receipt(std::int64_t queue_id, std::int64_t message_id, std::int64_t token) {
+  return fmt::format("{}:{}:{:x}", queue_id, message_id, token);
+}
+
+bool parse_number(std::string_view text, std::int64_t& value, int base) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+struct PendingDelivery {
+  std::int64_t id;
+  std::string body;
+  std::int64_t receive_count;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const std::string& path,
+                                                         const std::string& name,
+                                                         std::shared_ptr<WakeSignal> wake) {
+  auto connection = Connection::open(path, kBusyTimeout);
+  if (!connection) return connection.error();
+  Connection& db = **connection;
+
+  auto find = db.prepare("SELECT id FROM queues WHERE name = ?1");
+  if (!find) return find.error();
+  find->bind(1, name);
+  auto found = db.step(*find, "looking up the queue");
+  if (!found) return found.error();
+  if (!*found) {
+    return Error::not_found(fmt::format(
+        "queue {} does not exist in sqlite:{}: create it first", quote_for_message(name), path));
+  }
+  const std::int64_t queue_id = find->column_int(0);
+
+  Statements statements;
+  const std::pair<Statement*, const char*> sql[] = {
+      {&statements.queue_config,
+       "SELECT q.visibility_ms, q.dead_letter_queue_id, q.max_receive_count, d.name "
+       "FROM queues q LEFT JOIN queues d ON d.id = q.dead_letter_queue_id WHERE q.id = ?1"},
+      {&statements.insert,
+       "INSERT INTO messages(queue_id, body, visible_at_ms, sent_at_ms) VALUES(?1, ?2, ?3, ?3)"},
+      {&statements.select_visible,
+       "SELECT id, body, receive_count FROM messages WHERE queue_id = ?1 AND visible_at_ms <= ?2 "
+       "ORDER BY visible_at_ms, id LIMIT ?3"},
+      {&statements.mark_delivered,
+       "UPDATE messages SET visible_at_ms = ?1, receive_count = receive_count + 1, "
+       "receipt_token = ?2 WHERE id = ?3"},
+      {&statements.dead_letter,
+       "UPDATE messages SET queue_id = ?1, visible_at_ms = ?2, receive_count = 0, "
+       "receipt_token = 0 WHERE id = ?3"},
+      {&statements.next_visible,
+       "SELECT MIN(visible_at_ms) FROM messages WHERE queue_id = ?1 AND visible_at_ms > ?2"},
+      {&statements.remove,
+       "DELETE FROM messages WHERE id = ?1 AND queue_id = ?2 AND receipt_token = ?3"},
+      {&statements.token_of, "SELECT receipt_token FROM messages WHERE id = ?1 AND queue_id = ?2"},
+      {&statements.set_visibility,
+       "UPDATE messages SET visible_at_ms = ?1 WHERE id = ?2 AND queue_id = ?3 AND "
+       "receipt_token = ?4"},
+      {&statements.depth,
+       "SELECT COALESCE(SUM(visible_at_ms <= ?2), 0), COALESCE(SUM(visible_at_ms > ?2), 0) "
+       "FROM messages WHERE queue_id = ?1"},
+  };
+  for (const auto& [statement, text] : sql) {
+    auto prepared = db.prepare(text);
+    if (!prepared) return prepared.error();
+    *statement = std::move(*prepared);
+  }
+  return std::unique_ptr<SqliteQueue>(new SqliteQueue(
+      name, queue_id, std::move(*connection), std::move(statements), std::move(wake)));
+}
+
+SqliteQueue::SqliteQueue(std::string name, std::int64_t queue_id,
+                         std::unique_ptr<Connection> connection, Statements statements,
+                         std::shared_ptr<WakeSignal> wake)
+    : name_(std::move(name)),
+      queue_id_(queue_id),
+      wake_(std::move(wake)),
+      connection_(std::move(connection)),
+      statements_(std::move(statements)),
+      random_(std::random_device{}()) {}
+
+Error SqliteQueue::queue_gone() const {
+  return Error::not_found(fmt::format("queue {} was deleted from sqlite:{}",
+                                      quote_for_message(name_), connection_->path()));
+}
+
+Expected<std::vector<Status>> SqliteQueue::send(const std::vector<std::string>& bodies) {
+  TASKER_TRY(validate_batch_size(bodies.size(), "send"));
+  std::vector<Status> results;
+  results.reserve(bodies.size());
+  bool any_sent = false;
+  {
+    std::lock_guard lock(mutex_);
+    Statement& insert = statements_.insert;
+    Status done = in_write_transaction(*connection_, [&]() -> Status {
+      results.clear();
+      TASKER_TRY(check_exists());
+      const std::int64_t now = wall_clock_ms();
+      for (const std::string& body : bodies) {
+        Status valid = validate_body(body);
+        if (!valid) {
+          results.push_back(valid);
+          continue;
+        }
+        insert.bind(1, queue_id_);
+        sqlite3_bind_blob(insert.get(), 2, body.data(), static_cast<int>(body.size()),
+                          SQLITE_STATIC);
+        insert.bind(3, now);
+        auto stepped = connection_->step(insert, "sending a message");
+        insert.reset();
+        if (!stepped) return stepped.error();
+        results.push_back(Status::success());
+        any_sent = true;
+      }
+      return Status::success();
+    });
+    if (!done) return done.error();
+  }
+  if (any_sent) wake_->notify(name_);
+  return results;
+}
+
+Expected<std::vector<Message>> SqliteQueue::receive_once(
+    std::size_t max_messages, std::optional<std::chrono::seconds> visibility,
+    std::int64_t& next_visible_at_ms) {
+  std::vector<Message> received;
+  std::optional<std::string> dead_letter_name;
+  std::lock_guard lock(mutex_);
+  Statements& s = statements_;
+  Status done = in_write_transaction(*connection_, [&]() -> Status {
+    received.clear();
+    next_visible_at_ms = 0;
+    const std::int64_t now = wall_clock_ms();
+
+    s.queue_config.bind(1, queue_id_);
+    auto config_found = connection_->step(s.queue_config, "reading the queue's settings");
+    if (!config_found) return config_found.error();
+    if (!*config_found) {
+      s.queue_config.reset();
+      return queue_gone();
+    }
+    const std::int64_t visibility_ms =
+        visibility ? visibility->count() * 1000 : s.queue_config.column_int(0);
+    const bool has_dead_letter = !s.queue_config.column_is_null(1);
+    const std::int64_t dead_letter_id = s.queue_config.column_int(1);
+    const std::int64_t max_receive_count = s.queue_config.column_int(2);
+    if (has_dead_letter) dead_letter_name = s.queue_config.column_text(3);
+    s.queue_config.reset();
+
+    // One random token per receive call: the receipts still differ per message by its id.
+    const auto token = static_cast<std::int64_t>(random_() >> 2) + 1;
+    while (received.size() < max_messages) {
+      // Collect the rows before changing them: an update moves a row within the index the
+      // select walks.
+      std::vector<PendingDelivery> pending;
+      s.select_visible.bind(1, queue_id_);
+      s.select_visible.bind(2, now);
+      s.select_visible.bind(3, static_cast<std::int64_t>(max_messages - received.size()));
+      for (;;) {
+        auto row = connection_->step(s.select_visible, "selecting visible messages");
+        if (!row) {
+          s.select_visible.reset();
+          return row.error();
+        }
+        if (!*row) break;
+        pending.push_back({s.select_visible.column_int(0), s.select_visible.column_text(1),
+                           s.select_visible.column_int(2)});
+      }
+      s.select_visible.reset();
+      if (pending.empty()) break;
+
+      for (PendingDelivery& message : pending) {
+        // SQS's redrive: a message already received max_receive_count times moves to the
+        // dead-letter queue instead of being delivered again.
+        if (has_dead_letter && message.receive_count >= max_receive_count) {
+          s.dead_letter.bind(1, dead_letter_id);
+          s.dead_letter.bind(2, now);
+          s.dead_letter.bind(3, message.id);
+          auto moved = connection_->step(s.dead_letter, "moving a message to the dead-letter queue");
+          s.dead_letter.reset();
+          if (!moved) return moved.error();
+          continue;
+        }
+        s.mark_delivered.bind(1, now + visibility_ms);
+        s.mark_delivered.bind(2, token);
+        s.mark_delivered.bind(3, message.id);
+        auto marked = connection_->step(s.mark_delivered, "marking a message delivered");
+        s.mark_delivered.reset();
+        if (!marked) return marked.error();
+        received.push_back({std::to_string(message.id),
+                            format_receipt(queue_id_, message.id, token), std::move(message.body),
+                            static_cast<int>(message.receive_count + 1)});
+      }
+    }
+    if (received.empty()) {
+      s.next_visible.bind(1, queue_id_);
+      s.next_visible.bind(2, now);
+      auto row = connection_->step(s.next_visible, "finding the next in-flight message");
+      if (!row) {
+        s.next_visible.reset();
+        return row.error();
+      }
+      next_visible_at_ms = s.next_visible.column_int(0);
+      s.next_visible.reset();
+    }
+    return Status::success();
+  });
+  if (!done) return done.error();
+  if (dead_letter_name) wake_->notify(*dead_letter_name);
+  return received;
+}
+
+Expected<std::vector<Message>> SqliteQueue::receive(std::size_t max_messages,
+                                                    std::chrono::milliseconds wait,
+                                                    std::optional<std::chrono::seconds> visibility) {
+  TASKER_TRY(validate_receive(max_messages, wait));
+  if (visibility) TASKER_TRY(validate_visibility(*visibility));
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    // Read the generation before looking, so a send that commits after the look moves it and
+    // the wait below returns at once instead of sleeping through the new message.
+    const std::uint32_t seen = wake_->generation(name_);
+    std::int64_t next_visible_at_ms = 0;
+    auto received = receive_once(max_messages, visibility, next_visible_at_ms);
+    if (!received || !received->empty()) return received;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return received;
+    auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
+    if (next_visible_at_ms > 0) {
+      // An in-flight message comes back without anyone sending: wake up when it does.
+      const auto until_visible = std::chrono::milliseconds(next_visible_at_ms - wall_clock_ms() + 1);
+      timeout = std::min<std::chrono::microseconds>(timeout, until_visible);
+    }
+    // A backstop against a waker this process cannot see (an older tasker on the same file).
+    timeout = std::min<std::chrono::microseconds>(timeout, std::chrono::seconds(1));
+    wake_->wait(name_, seen, timeout);
+  }
+}
+
+Expected<SqliteQueue::Receipt> SqliteQueue::parse_receipt(const std::string& receipt) const {
+  const auto first = receipt.find(':');
+  const auto second = first == std::string::npos ? first : receipt.find(':', first + 1);
+  Receipt parsed;
+  const std::string_view text = receipt;
+  if (second == std::string::npos || !parse_number(text.substr(0, first), parsed.queue_id, 10) ||
+      !parse_number(text.substr(first + 1, second - first - 1), parsed.message_id, 10) ||
+      !parse_number(text.substr(second + 1), parsed.token, 16)) {
+    return Error::invalid(fmt::format("receipt {} is not one a SQLite queue issued",
+                                      quote_for_message(receipt)));
+  }
+  if (parsed.queue_id != queue_id_) {
+    return Error::invalid(fmt::format("receipt {} belongs to another queue, not {}",
+                                      quote_for_message(receipt), quote_for_message(name_)));
+  }
+  return parsed;
+}
+
+Status SqliteQueue::check_exists() {
+  Statement& config = statements_.queue_config;
+  config.bind(1, queue_id_);
+  auto found = connection_->step(config, "reading the queue's settings");
+  config.reset();
+  if (!found) return found.error();
+  if (!*found) return queue_gone();
+  return Status::success();
+}
+
+Expected<bool> SqliteQueue::message_exists(const Receipt& receipt) {
+  Statement& token_of = statements_.token_of;
+  token_of.bind(1, receipt.message_id);
+  token_of.bind(2, queue_id_);
+  auto row = connection_->step(token_of, "looking up a receipt");
+  token_of.reset();
+  return row;
+}
+
+Error SqliteQueue::stale_receipt(const std::string& text, bool message_exists) const {
+  if (!message_exists) {
+    return Error::not_found(fmt::format("receipt {}: the message is no longer in queue {}",
+                                        quote_for_message(text), quote_for_message(name_)));
+  }
+  return Error::not_found(fmt::format(
+      "receipt {} is stale: the message was delivered again since; use the newer receipt",
+      quote_for_message(text)));
+}
+
+Expected<std::vector<Status>> SqliteQueue::ack(const std::vector<std::string>& receipts) {
+  TASKER_TRY(validate_batch_size(receipts.size(), "ack"));
+  std::vector<Status> results;
+  std::lock_guard lock(mutex_);
+  Statement& remove = statements_.remove;
+  Status done = in_write_transaction(*connection_, [&]() -> Status {
+    results.clear();
+    for (const std::string& text : receipts) {
+      auto receipt = parse_receipt(text);
+      if (!receipt) {
+        results.push_back(receipt.error());
+        continue;
+      }
+      remove.bind(1, receipt->message_id);
+      remove.bind(2, queue_id_);
+      remove.bind(3, receipt->token);
+      auto removed = connection_->step(remove, "deleting a message");
+      remove.reset();
+      if (!removed) return removed.error();
+      if (connection_->changes() == 1) {
+        results.push_back(Status::success());
+        continue;
+      }
+      // Deleting an already deleted message succeeds, as on SQS: acks are retried after
+      // timeouts, and the message is gone as the caller wanted. A stale receipt is an error.
+      auto exists = message_exists(*receipt);
+      if (!exists) return exists.error();
+      results.push_back(*exists ? Status(stale_receipt(text, true)) : Status::success());
+    }
+    return Status::success();
+  });
+  if (!done) return done.error();
+  return results;
+}
+
+Status SqliteQueue::change_visibility(const std::string& text, std::chrono::seconds visibility) {
+  TASKER_TRY(validate_visibility(visibility));
+  auto receipt = parse_receipt(text);
+  if (!receipt) return receipt.error();
+  {
+    std::lock_guard lock(mutex_);
+    Statement& update = statements_.set_visibility;
+    Status done = in_write_transaction(*connection_, [&]() -> Status {
+      update.bind(1, wall_clock_ms() + visibility.count() * 1000);
+      update.bind(2, receipt->message_id);
+      update.bind(3, queue_id_);
+      update.bind(4, receipt->token);
+      auto updated = connection_->step(update, "changing a message's visibility");
+      update.reset();
+      if (!updated) return updated.error();
+      if (connection_->changes() == 1) return Status::success();
+      auto exists = message_exists(*receipt);
+      if (!exists) return exists.error();
+      return stale_receipt(text, *exists);
+    });
+    TASKER_TRY(done);
+  }
+  if (visibility.count() == 0) wake_->notify(name_);
+  return Status::success();
+}
+
+Status SqliteQueue::extend(const std::string& receipt, std::chrono::seconds visibility) {
+  return change_visibility(receipt, visibility);
+}
+
+Status SqliteQueue::release(const std::string& receipt) {
+  return change_visibility(receipt, std::chrono::seconds(0));
+}
+
+Expected<QueueDepth> SqliteQueue::depth() {
+  std::lock_guard lock(mutex_);
+  Statement& depth = statements_.depth;
+  depth.bind(1, queue_id_);
+  depth.bind(2, wall_clock_ms());
+  auto row = connection_->step(depth, "counting messages");
+  if (!row) {
+    depth.reset();
+    return row.error();
+  }
+  QueueDepth counts;
+  counts.visible = depth.column_int(0);
+  counts.in_flight = depth.column_int(1);
+  depth.reset();
+  return counts;
+}
+
+}  // namespace tasker::sqlite

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "queue/sqlite/sqlite_connection.h"
+#include "queue/sqlite/wake_signal.h"
+#include "tasker/queue.h"
+
+namespace tasker::sqlite {
+
+/// One named queue in a SQLite database (see SqliteBroker for the schema). Safe to use from
+/// several threads: it owns one connection and a mutex held only for the length of a
+/// transaction, so a receive waiting for messages never blocks an extend or an ack.
+class SqliteQueue : public Queue {
+ public:
+  /// Opens the queue `name` of the database at `path`; not_found when it does not exist.
+  static Expected<std::unique_ptr<SqliteQueue>> open(const std::string& path,
+                                                     const std::string& name,
+                                                     std::shared_ptr<WakeSignal> wake);
+
+  const std::string& name() const override { return name_; }
+  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override;
+  Expected<std::vector<Message>> receive(
+      std::size_t max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) override;
+  Status extend(const std::string& receipt, std::chrono::seconds visibility) override;
+  Status release(const std::string& receipt) override;
+  Expected<QueueDepth> depth() override;
+
+ private:
+  /// A receipt taken apart: which queue, which message, which delivery.
+  struct Receipt {
+    std::int64_t queue_id = 0;
+    std::int64_t message_id = 0;
+    std::int64_t token = 0;
+  };
+
+  /// The prepared statements of `connection_`, made once.
+  struct Statements {
+    Statement queue_config, insert, select_visible, mark_delivered, dead_letter, next_visible,
+        remove, token_of, set_visibility, depth;
+  };
+
+  SqliteQueue(std::string name, std::int64_t queue_id, std::unique_ptr<Connection> connection,
+              Statements statements, std::shared_ptr<WakeSignal> wake);
+
+  /// One receive transaction; when nothing is visible, sets `next_visible_at_ms` to when the
+  /// earliest in-flight message comes back (0 when none is in flight).
+  Expected<std::vector<Message>> receive_once(std::size_t max_messages,
+                                              std::optional<std::chrono::seconds> visibility,
+                                              std::int64_t& next_visible_at_ms);
+  Expected<Receipt> parse_receipt(const std::string& receipt) const;
+  /// not_found when the queue was deleted since it was opened.
+  Status check_exists();
+  /// True when the message a receipt names is still in the queue (under any delivery).
+  Expected<bool> message_exists(const Receipt& receipt);
+  /// The error for a receipt that matched no current delivery.
+  Error stale_receipt(const std::string& text, bool message_exists) const;
+  Status change_visibility(const std::string& receipt, std::chrono::seconds visibility);
+  Error queue_gone() const;
+
+  const std::string name_;
+  const std::int64_t queue_id_;
+  std::shared_ptr<WakeSignal> wake_;
+
+  /// Guards connection_, statements_ and random_, for one transaction at a time.
+  std::mutex mutex_;
+  std::unique_ptr<Connection> connection_;
+  Statements statements_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace tasker::sqlite
