@@ -76,6 +76,18 @@ Status validate_batch_size(std::size_t size, std::string_view what) {
   return Status::success();
 }
 
+Status validate_send_batch(const std::vector<std::string>& bodies) {
+  TASKER_TRY(validate_batch_size(bodies.size(), "send"));
+  std::size_t total = 0;
+  for (const std::string& body : bodies) total += body.size();
+  if (total > kMaxBodyBytes) {
+    return Error::invalid(fmt::format(
+        "send batch of {} bytes is over the {} byte limit for one batch: send fewer bodies per call",
+        total, kMaxBodyBytes));
+  }
+  return Status::success();
+}
+
 Status validate_body(std::string_view body) {
   if (body.empty()) return Error::invalid("message body is empty: a body needs at least 1 byte");
   if (body.size() > kMaxBodyBytes) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tasker/error.h"
 
@@ -40,6 +41,9 @@ Status validate_receive(std::size_t max_messages, std::chrono::milliseconds wait
 
 /// Checks the entry count of a send or ack batch (1..Queue::kMaxBatch); `what` names the call.
 Status validate_batch_size(std::size_t size, std::string_view what);
+
+/// Checks a send batch as SQS does: 1 to Queue::kMaxBatch bodies of at most 256 KiB together.
+Status validate_send_batch(const std::vector<std::string>& bodies);
 
 /// Checks one message body: 1 byte to 256 KiB.
 Status validate_body(std::string_view body);

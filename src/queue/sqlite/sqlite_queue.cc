@@ -104,7 +104,7 @@ Error SqliteQueue::queue_gone() const {
 }
 
 Expected<std::vector<Status>> SqliteQueue::send(const std::vector<std::string>& bodies) {
-  TASKER_TRY(validate_batch_size(bodies.size(), "send"));
+  TASKER_TRY(validate_send_batch(bodies));
   std::vector<Status> results;
   results.reserve(bodies.size());
   bool any_sent = false;
