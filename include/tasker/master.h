@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,8 @@ struct MasterOptions {
   enum class Progress { kNone, kBar, kJsonLines } progress = Progress::kNone;
   /// Longest long-poll wait of one receive of results.
   std::chrono::milliseconds poll_wait{2000};
+  /// When set and it becomes true (e.g. from a signal), the run ends as by request_stop().
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 /// What a run did.
@@ -50,6 +53,7 @@ struct RunReport {
   std::uint64_t duplicates = 0;    ///< Repeated results dropped (at-least-once delivery).
   std::uint64_t foreign = 0;       ///< Results of other runs seen and left for their masters.
   bool timed_out = false;
+  bool interrupted = false;        ///< Ended by request_stop() before every result was in.
   std::vector<std::string> missing;  ///< Ids without a result at the timeout (up to 1000).
   std::uint64_t missing_count = 0;
 };
@@ -64,12 +68,17 @@ class Master {
  public:
   Master(Broker& broker, MasterOptions options);
 
-  /// Runs to the end: every submitted task answered, or the timeout.
+  /// Runs to the end: every submitted task answered, the timeout, or a stop request.
   Expected<RunReport> run(const Supply& supply, const ResultHandler& on_result);
+
+  /// Ends a run early (e.g. on Ctrl-C): it returns with `interrupted` set; with a state file it
+  /// can be resumed. Thread-safe.
+  void request_stop() { stop_requested_ = true; }
 
  private:
   Broker& broker_;
   MasterOptions options_;
+  std::atomic<bool> stop_requested_{false};
 };
 
 /// docker-tasker's three parts in C++: `supply` yields tasks lazily, `reduce(result, acc)` is

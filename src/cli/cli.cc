@@ -9,6 +9,9 @@ namespace {
 // The subcommands, in the order `tasker --help` lists them.
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
+      {"run", "Run tasks on this machine: SQLite queue, in-process agent, no AWS", setup_run},
+      {"submit", "Send tasks to a queue; with --wait, print their results", setup_submit},
+      {"agent", "Take tasks from a queue and run each as a container", setup_agent},
       {"validate", "Check a JSON-lines task file; report every bad line", setup_validate},
       {"version", "Print tasker's version", setup_version},
   };

@@ -18,6 +18,9 @@ struct Subcommand {
 
 // Each subcommand's setup, one file each (src/cli/cmd_<name>.cc).
 std::function<int()> setup_version(CLI::App& command);
+std::function<int()> setup_agent(CLI::App& command);
+std::function<int()> setup_submit(CLI::App& command);
+std::function<int()> setup_run(CLI::App& command);
 std::function<int()> setup_validate(CLI::App& command);
 
 }  // namespace tasker::cli

@@ -317,6 +317,10 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       report.timed_out = true;
       break;
     }
+    if (stop_requested_ || (options_.interrupt != nullptr && options_.interrupt->load())) {
+      report.interrupted = true;
+      break;
+    }
     if (options_.submit_only) {
       std::unique_lock lock(shared.mutex);
       shared.changed.wait_for(lock, milliseconds(200), [&] { return shared.supply_done || shared.fatal; });

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "tasker/master.h"
+
+namespace tasker {
+
+/// How `tasker run` (the embedded default) runs: everything on this machine, no AWS.
+struct EmbeddedOptions {
+  /// Holds the SQLite queue (queue.db) and the run's journal; an interrupted run found here is
+  /// resumed.
+  std::string state_dir = ".tasker";
+  /// Tasks run at once; 0 means the number of CPUs.
+  std::size_t slots = 0;
+  /// Discard an interrupted run found in state_dir instead of resuming it.
+  bool fresh = false;
+  MasterOptions::Progress progress = MasterOptions::Progress::kNone;
+  std::chrono::milliseconds timeout{0};
+  /// When set and it becomes true (e.g. from a signal), the run stops, resumably.
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+/// Runs a master, an in-process agent and an SQLite queue in one process, on the local Docker
+/// daemon (`DOCKER_HOST`, else /var/run/docker.sock): the one-machine way to run tasks.
+Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_result,
+                                 const EmbeddedOptions& options);
+
+}  // namespace tasker

@@ -1,0 +1,79 @@
+#include <atomic>
+#include <fstream>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/signals.h"
+#include "master/line_supply.h"
+
+namespace tasker::cli {
+
+std::function<int()> setup_submit(CLI::App& command) {
+  struct Flags {
+    std::string file = "-";
+    bool wait = false;
+    std::string broker = env_or("TASKER_BROKER", "sqs://");
+    std::string tasks = env_or("Q_TASK", "");
+    std::string results = env_or("Q_RESULTS", "");
+    std::string run_id;
+    std::string state;
+    double timeout = 0;
+    std::size_t window = 100000;
+    std::string progress = "auto";
+    bool allow_failures = false;
+  };
+  auto f = std::make_shared<Flags>();
+  command.add_option("file", f->file, "JSON-lines task file, or - for standard input")->capture_default_str();
+  command.add_flag("--wait", f->wait, "Wait for every result and print them as JSON lines");
+  command.add_option("--broker", f->broker, "sqlite:PATH, sqs://, or a queue URL (env TASKER_BROKER)")
+      ->capture_default_str();
+  command.add_option("--tasks", f->tasks, "Tasks queue name or URL (env Q_TASK)");
+  command.add_option("--results", f->results, "Results queue name or URL (env Q_RESULTS)");
+  command.add_option("--run-id", f->run_id, "Run id (default: a new one; the state file's when resuming)");
+  command.add_option("--state", f->state, "Journal file; start again with it to resume a killed run");
+  command.add_option("--timeout", f->timeout, "With --wait: give up after this many seconds (0: never)");
+  command.add_option("--window", f->window, "Most tasks unanswered at once")->capture_default_str();
+  command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
+  command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
+  return [f] {
+    auto address = parse_broker_address(f->broker);
+    if (!address) return fail("submit", address.error());
+    if (f->tasks.empty() && address->queue) f->tasks = *address->queue;
+    if (f->tasks.empty()) return fail("submit", Error::invalid("no tasks queue: set Q_TASK or --tasks"));
+    if (f->wait && f->results.empty()) {
+      return fail("submit", Error::invalid("--wait needs a results queue: set Q_RESULTS or --results"));
+    }
+    auto progress = progress_mode(f->progress);
+    if (!progress) return fail("submit", progress.error());
+    std::ifstream file;
+    auto input = open_input(f->file, file);
+    if (!input) return fail("submit", input.error());
+    auto broker = open_broker(*address);
+    if (!broker) return fail("submit", broker.error());
+
+    MasterOptions options;
+    options.tasks_queue = f->tasks;
+    options.results_queue = f->results;
+    options.run_id = f->run_id;
+    if (!f->state.empty()) options.state_file = f->state;
+    options.window = std::max<std::size_t>(1, f->window);
+    options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
+    options.submit_only = !f->wait;
+    options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;
+    static std::atomic<bool> interrupted{false};
+    options.interrupt = &interrupted;
+    handle_stop_signals([](int) { interrupted = true; });
+
+    Master master(**broker, options);
+    auto report = master.run(json_lines_supply(**input), print_result);
+    if (!report) return fail("submit", report.error());
+    if (!f->wait) {
+      std::cerr << "run " << report->run_id << ": " << report->submitted << " tasks submitted, "
+                << report->invalid << " invalid\n";
+      return report->invalid > 0 && !f->allow_failures ? kExitTaskFailed : kExitOk;
+    }
+    return finish_run(*report, f->allow_failures);
+  };
+}
+
+}  // namespace tasker::cli

@@ -1,0 +1,62 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace tasker::cli {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+Expected<MasterOptions::Progress> progress_mode(const std::string& flag) {
+  if (flag == "auto") {
+    return isatty(STDERR_FILENO) ? MasterOptions::Progress::kBar : MasterOptions::Progress::kJsonLines;
+  }
+  if (flag == "bar") return MasterOptions::Progress::kBar;
+  if (flag == "json") return MasterOptions::Progress::kJsonLines;
+  if (flag == "none") return MasterOptions::Progress::kNone;
+  return Error::invalid("--progress: '" + flag + "' is not one of auto, bar, json, none");
+}
+
+Expected<std::istream*> open_input(const std::string& path, std::ifstream& file) {
+  if (path == "-") return &std::cin;
+  file.open(path, std::ios::binary);
+  if (!file) return Error::invalid("cannot open " + path + ": " + std::strerror(errno));
+  return &file;
+}
+
+void print_result(const TaskResult& result) {
+  std::fputs((to_json(result) + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+int finish_run(const RunReport& report, bool allow_failures) {
+  std::cerr << "run " << report.run_id << ": " << report.succeeded << " succeeded, " << report.failed
+            << " failed, " << report.invalid << " invalid";
+  if (report.duplicates > 0) std::cerr << ", " << report.duplicates << " duplicate results dropped";
+  std::cerr << "\n";
+  if (report.timed_out || report.interrupted) {
+    std::cerr << "run " << report.run_id << (report.timed_out ? " timed out" : " interrupted") << ": "
+              << report.missing_count << " task(s) without a result";
+    for (std::size_t i = 0; i < report.missing.size() && i < 10; ++i) {
+      std::cerr << (i == 0 ? ": " : ", ") << report.missing[i];
+    }
+    if (report.missing_count > 10) std::cerr << ", ...";
+    std::cerr << "\n";
+    return kExitIncomplete;
+  }
+  if (!allow_failures && (report.failed > 0 || report.invalid > 0)) return kExitTaskFailed;
+  return kExitOk;
+}
+
+int fail(const std::string& command, const Error& error) {
+  std::cerr << "tasker " << command << ": " << error.message << "\n";
+  return kExitUsage;
+}
+
+}  // namespace tasker::cli

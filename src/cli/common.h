@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "tasker/master.h"
+
+namespace tasker::cli {
+
+/// Exit statuses shared by the commands that run tasks.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitTaskFailed = 1;   ///< A task failed or a task line was invalid.
+inline constexpr int kExitUsage = 2;        ///< Bad flags, configuration or input file.
+inline constexpr int kExitIncomplete = 3;   ///< Timed out or interrupted: some results missing.
+
+/// The value of an environment variable, or `fallback`.
+std::string env_or(const char* name, const std::string& fallback);
+
+/// `--progress auto|bar|json|none`; auto is a bar on a terminal, JSON lines otherwise.
+Expected<MasterOptions::Progress> progress_mode(const std::string& flag);
+
+/// Opens FILE, or standard input for "-"; the error names the file.
+Expected<std::istream*> open_input(const std::string& path, std::ifstream& file);
+
+/// Writes one result as a JSON line on standard output, flushed so a pipeline sees it at once.
+void print_result(const TaskResult& result);
+
+/// Prints the run's summary (and what is missing) on standard error and returns the exit status.
+int finish_run(const RunReport& report, bool allow_failures);
+
+/// Prints a one-line error for a command and returns kExitUsage.
+int fail(const std::string& command, const Error& error);
+
+}  // namespace tasker::cli
