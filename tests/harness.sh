@@ -16,6 +16,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../scripts/lib/docker.sh
+source "$here/../scripts/lib/docker.sh"
 dir=${TASKER_HARNESS_DIR:-/tmp/tasker-harness-$(id -u)}
 env_file=$dir/env
 image=tasker-test/busybox:latest
@@ -37,16 +39,6 @@ spawn() {
   echo $! >"$dir/$name.pid"
 }
 
-alive() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
-
-docker_answers() { # SOCKET_OR_HOST
-  case "$1" in
-    unix://*) curl -sf --max-time 3 --unix-socket "${1#unix://}" http://localhost/_ping >/dev/null ;;
-    tcp://*) curl -sf --max-time 3 "http://${1#tcp://}/_ping" >/dev/null ;;
-    *) return 1 ;;
-  esac
-}
-
 wait_for() { # SECONDS DESCRIPTION COMMAND...
   local seconds=$1 what=$2
   shift 2
@@ -61,23 +53,16 @@ wait_for() { # SECONDS DESCRIPTION COMMAND...
 }
 
 start_dockerd() {
-  mkdir -p "$dir/docker"
-  spawn dockerd dockerd --host "unix://$dir/docker.sock" --data-root "$dir/docker/data" \
-    --exec-root "$dir/docker/exec" --pidfile "$dir/docker/dockerd.pid" \
-    --bridge=none --iptables=false --ip-masq=false --log-level=warn
-  wait_for 60 "dockerd (log: $dir/dockerd.log)" docker_answers "unix://$dir/docker.sock"
+  log "starting a private dockerd on $dir/docker.sock"
+  start_private_dockerd "$dir"
 }
 
 setup_docker() {
-  if [ -n "${DOCKER_HOST:-}" ] && docker_answers "$DOCKER_HOST"; then
-    log "using DOCKER_HOST=$DOCKER_HOST"
-    echo "export DOCKER_HOST=$DOCKER_HOST" >>"$env_file"
-  elif docker_answers unix:///var/run/docker.sock; then
-    log "using /var/run/docker.sock"
-    echo "export DOCKER_HOST=unix:///var/run/docker.sock" >>"$env_file"
+  local found
+  if found=$(find_docker); then
+    log "using the Docker daemon at $found"
+    echo "export DOCKER_HOST=$found" >>"$env_file"
   else
-    command -v dockerd >/dev/null || { log "no Docker daemon answers and dockerd is not installed"; return 1; }
-    log "starting a private dockerd on $dir/docker.sock"
     start_dockerd
     echo "export DOCKER_HOST=unix://$dir/docker.sock" >>"$env_file"
   fi
@@ -86,30 +71,7 @@ setup_docker() {
 setup_image() {
   # shellcheck disable=SC1090
   source "$env_file"
-  local socket=${DOCKER_HOST#unix://}
-  if curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null; then
-    return 0
-  fi
-  log "building $image from the static busybox"
-  local busybox
-  busybox=$(command -v busybox)
-  local rootfs=$dir/rootfs
-  rm -rf "$rootfs"
-  mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-  cp "$busybox" "$rootfs/bin/busybox"
-  for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-  chmod 1777 "$rootfs/tmp"
-  # POST /images/create?fromSrc=- is `docker import`: the body is the root filesystem as a tar.
-  tar -C "$rootfs" -c . | curl -sf --unix-socket "$socket" -X POST \
-    -H 'Content-Type: application/x-tar' --data-binary @- \
-    "http://localhost/images/create?fromSrc=-&repo=tasker-test/busybox&tag=latest&changes=ENV%20PATH%3D%2Fbin" \
-    >"$dir/import.log"
-  curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null \
-    || { log "importing $image failed: $(cat "$dir/import.log")"; return 1; }
+  build_busybox_image "$dir" "$image"
 }
 
 setup_moto() {
@@ -158,19 +120,7 @@ setup_fauxqs() {
 }
 
 stop_one() { # NAME
-  local pid_file=$dir/$1.pid
-  [ -f "$pid_file" ] || return 0
-  local pid
-  pid=$(cat "$pid_file")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pid_file"
+  stop_by_pid_file "$dir/$1.pid"
 }
 
 case "${1:-}" in
