@@ -12,6 +12,7 @@ const std::vector<Subcommand>& subcommands() {
       {"run", "Run tasks on this machine: SQLite queue, in-process agent, no AWS", setup_run},
       {"submit", "Send tasks to a queue; with --wait, print their results", setup_submit},
       {"agent", "Take tasks from a queue and run each as a container", setup_agent},
+      {"exec", "Run one task on the local Docker daemon and print its result", setup_exec},
       {"validate", "Check a JSON-lines task file; report every bad line", setup_validate},
       {"version", "Print tasker's version", setup_version},
   };

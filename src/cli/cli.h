@@ -22,5 +22,6 @@ std::function<int()> setup_agent(CLI::App& command);
 std::function<int()> setup_submit(CLI::App& command);
 std::function<int()> setup_run(CLI::App& command);
 std::function<int()> setup_validate(CLI::App& command);
+std::function<int()> setup_exec(CLI::App& command);
 
 }  // namespace tasker::cli

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 
 namespace tasker::http {
@@ -28,6 +29,7 @@ struct Transfer {
   const Request* request;
   Response* response;
   bool aborted = false;
+  long status = 0;
 };
 
 size_t on_write(char* data, size_t size, size_t count, void* user) {
@@ -44,6 +46,15 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->request->abort_if && transfer->request->abort_if()) {
+    transfer->aborted = true;
+    return 1;
+  }
+  return 0;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
@@ -51,6 +62,15 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   // A new status line (after a redirect or 100-continue) starts a fresh header set.
   if (line.rfind("HTTP/", 0) == 0) {
     transfer->response->headers.clear();
+    const auto space = line.find(' ');
+    transfer->status = space == std::string_view::npos ? 0 : std::atol(line.data() + space + 1);
+    return bytes;
+  }
+  // The blank line ends a header block; only a final (non-1xx) one opens the body.
+  if (line == "\r\n" || line == "\n") {
+    if (transfer->status >= 200 && transfer->request->on_headers) {
+      transfer->request->on_headers(transfer->status);
+    }
     return bytes;
   }
   const auto colon = line.find(':');
@@ -134,6 +154,11 @@ Expected<Response> CurlTransport::perform(const Request& request) {
                    static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (request.abort_if) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   if (impl_->options.unix_socket) {
     curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, impl_->options.unix_socket->c_str());
   }

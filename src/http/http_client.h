@@ -30,6 +30,12 @@ struct Request {
   /// When set, body chunks go here as they arrive instead of into Response::body; returning false
   /// aborts the transfer (reported as an error of kind kInternal with message "aborted").
   std::function<bool(std::string_view chunk)> on_body;
+  /// When set, called once the final response's status line and headers have arrived, before
+  /// any body; a hijacked stream (Docker's attach) uses it to know the stream is open.
+  std::function<void(long status)> on_headers;
+  /// When set, polled while the request runs (at least about once a second, even when idle);
+  /// returning true aborts it, reported like an on_body abort (kInternal, "aborted").
+  std::function<bool()> abort_if;
 };
 
 /// One HTTP response; any status code is a response, not an error.

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "docker/docker_client.h"
+#include "tasker/runtime.h"
+
+namespace tasker::docker {
+
+/// The label every tasker container carries, and the labels that say whose it is.
+inline constexpr std::string_view kTaskerLabel = "tasker";
+inline constexpr std::string_view kTaskIdLabel = "tasker.task-id";
+inline constexpr std::string_view kRunIdLabel = "tasker.run-id";
+inline constexpr std::string_view kAgentLabel = "tasker.agent";
+
+/// How a DockerRuntime runs tasks when the task itself does not say.
+struct DockerRuntimeOptions {
+  /// Timeout for tasks without `timeout`; none when unset.
+  std::optional<std::chrono::milliseconds> default_timeout;
+  /// Network mode for tasks without `network`; the daemon's default when unset.
+  std::optional<std::string> default_network;
+  /// Bytes of stdout and of stderr kept per task, however much it prints.
+  std::size_t output_tail_bytes = 64 * 1024;
+  /// The Docker client config holding registry credentials; docker_config_path() when empty.
+  std::string docker_config;
+  /// Remove finished containers on a background thread, off the task's critical path. Removal is
+  /// still guaranteed: the runtime's destructor waits for every pending removal.
+  bool remove_in_background = true;
+};
+
+/// Everything one run produced: the outcome and the kept tails of the task's output.
+struct RunDetail {
+  RunOutcome outcome;
+  std::string stdout_tail;
+  std::string stderr_tail;
+};
+
+/// The ContainerRuntime on the Docker Engine API: pulls the image when missing (one pull per
+/// image however many tasks wait for it), creates the container with the task's settings and
+/// tasker's labels, attaches before starting so no output is lost, keeps bounded tails of the
+/// output, waits with the task's timeout, and always removes the container.
+class DockerRuntime : public ContainerRuntime {
+ public:
+  DockerRuntime(DockerClient& client, DockerRuntimeOptions options = {});
+  /// Waits for pending background removals.
+  ~DockerRuntime() override;
+  DockerRuntime(const DockerRuntime&) = delete;
+  DockerRuntime& operator=(const DockerRuntime&) = delete;
+
+  RunOutcome run(const Task& task, const RunContext& context, std::stop_token stop) override;
+
+  /// Like run(), also returning the tails of stdout and stderr.
+  RunDetail run_detailed(const Task& task, const RunContext& context, std::stop_token stop);
+
+  /// The daemon answers and its API version is one tasker speaks.
+  Status check_ready() override;
+
+  /// Makes sure the image is present, pulling it with the user's registry credentials when it is
+  /// not; concurrent callers for the same image share one pull.
+  Status ensure_image(const std::string& image);
+
+  /// Blocks until every removal queued so far has been done.
+  void flush_removals();
+
+  /// How many pulls this runtime has started (for tests and metrics).
+  std::uint64_t pulls_started() const { return pulls_started_; }
+
+ private:
+  struct Run;
+  void remove_later(std::string container_id);
+  void remover_loop();
+
+  DockerClient& client_;
+  DockerRuntimeOptions options_;
+
+  std::mutex pulls_mutex_;  // Guards pulls_: one shared pull per image being pulled.
+  std::map<std::string, std::shared_future<Status>> pulls_;
+  std::atomic<std::uint64_t> pulls_started_{0};
+
+  std::mutex removals_mutex_;  // Guards removals_, removing_ and stopping_.
+  std::condition_variable removals_cv_;
+  std::deque<std::string> removals_;
+  std::size_t removing_ = 0;
+  bool stopping_ = false;
+  std::thread remover_;  // Owns background removal; started with the runtime.
+};
+
+/// The ContainerCreate body for a task: command, entrypoint, env, workdir, user, limits,
+/// network, tasker's labels, attached stdout/stderr, and no log driver (output is streamed).
+nlohmann::json container_config(const Task& task, const RunContext& context,
+                                const DockerRuntimeOptions& options);
+
+/// Removes every container labelled as tasker's on the daemon; returns how many it removed.
+Expected<std::size_t> remove_tasker_containers(DockerClient& client);
+
+}  // namespace tasker::docker
