@@ -59,11 +59,15 @@ Expected<std::unique_ptr<SqliteBroker>> SqliteBroker::open(const std::string& pa
   if (!version) return version.error();
   auto row = db.step(*version, "reading the schema version");
   if (!row) return row.error();
-  if (version->column_int(0) > kSchemaVersion) {
+  const std::int64_t found_version = version->column_int(0);
+  // Ends the read transaction: a write transaction cannot start from a stale snapshot, and
+  // another process may commit in between (SQLITE_BUSY_SNAPSHOT, which no retry resolves).
+  version->reset();
+  if (found_version > kSchemaVersion) {
     return Error::invalid(fmt::format(
         "sqlite:{}: the queue database has schema version {}, newer than this tasker's {}; "
         "upgrade tasker",
-        path, version->column_int(0), kSchemaVersion));
+        path, found_version, kSchemaVersion));
   }
   TASKER_TRY(in_write_transaction(db, [&] { return db.exec(kSchema); }));
 
@@ -152,6 +156,7 @@ Status SqliteBroker::purge_queue(const std::string& name) {
                                           quote_for_message(name), path_));
     }
     purge->bind(1, find->column_int(0));
+    find->reset();
     auto done = connection_->step(*purge, "purging the queue");
     if (!done) return done.error();
     return Status::success();
