@@ -342,8 +342,14 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
       } else {
         bool oom = false;
         if (code == 137 || task.memory_bytes) {
-          auto state = client_.inspect_container(id);
-          oom = state && state->oom_killed;
+          // The daemon may record the OOM event just after the exit: a SIGKILLed task with a
+          // memory limit gets a few more looks before it counts as a plain exit.
+          const int looks = code == 137 && task.memory_bytes ? 6 : 1;
+          for (int look = 0; look < looks && !oom; ++look) {
+            if (look > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            auto state = client_.inspect_container(id);
+            oom = state && state->oom_killed;
+          }
         }
         if (oom) {
           outcome = failed(task, "oom",
