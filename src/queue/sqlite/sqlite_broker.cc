@@ -73,8 +73,11 @@ Expected<std::unique_ptr<SqliteBroker>> SqliteBroker::open(const std::string& pa
 
   auto wake = WakeSignal::open(path);
   if (!wake) return wake.error();
-  return std::unique_ptr<SqliteBroker>(
-      new SqliteBroker(path, std::move(*connection), std::move(*wake)));
+  auto checkpointer = Checkpointer::start(path);
+  if (!checkpointer) return checkpointer.error();
+  (*checkpointer)->watch(db);
+  return std::unique_ptr<SqliteBroker>(new SqliteBroker(
+      path, std::move(*connection), std::move(*wake), std::move(*checkpointer)));
 }
 
 Status SqliteBroker::create_queue(const std::string& name, const QueueOptions& options) {
@@ -118,7 +121,7 @@ Status SqliteBroker::create_queue(const std::string& name, const QueueOptions& o
 
 Expected<std::unique_ptr<Queue>> SqliteBroker::open_queue(const std::string& name) {
   TASKER_TRY(check_name(name));
-  auto queue = SqliteQueue::open(path_, name, wake_);
+  auto queue = SqliteQueue::open(path_, name, wake_, checkpointer_);
   if (!queue) return queue.error();
   return std::unique_ptr<Queue>(std::move(*queue));
 }

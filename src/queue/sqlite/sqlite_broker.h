@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "queue/sqlite/checkpointer.h"
 #include "queue/sqlite/sqlite_connection.h"
 #include "queue/sqlite/wake_signal.h"
 #include "tasker/queue.h"
@@ -24,14 +25,19 @@ class SqliteBroker : public Broker {
 
  private:
   SqliteBroker(std::string path, std::unique_ptr<Connection> connection,
-               std::shared_ptr<WakeSignal> wake)
-      : path_(std::move(path)), connection_(std::move(connection)), wake_(std::move(wake)) {}
+               std::shared_ptr<WakeSignal> wake, std::shared_ptr<Checkpointer> checkpointer)
+      : path_(std::move(path)),
+        wake_(std::move(wake)),
+        checkpointer_(std::move(checkpointer)),
+        connection_(std::move(connection)) {}
 
   const std::string path_;
+  /// Shared with every queue this broker opens, which may outlive it.
+  std::shared_ptr<WakeSignal> wake_;
+  std::shared_ptr<Checkpointer> checkpointer_;
   /// Guards connection_.
   std::mutex mutex_;
   std::unique_ptr<Connection> connection_;
-  std::shared_ptr<WakeSignal> wake_;
 };
 
 }  // namespace tasker::sqlite

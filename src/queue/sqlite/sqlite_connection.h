@@ -58,6 +58,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
 
   /// Runs SQL that returns no rows (may hold several statements).
   Status exec(const char* sql);

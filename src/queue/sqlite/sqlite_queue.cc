@@ -35,7 +35,8 @@ struct PendingDelivery {
 
 Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const std::string& path,
                                                          const std::string& name,
-                                                         std::shared_ptr<WakeSignal> wake) {
+                                                         std::shared_ptr<WakeSignal> wake,
+                                                         std::shared_ptr<Checkpointer> checkpointer) {
   auto connection = Connection::open(path, kBusyTimeout);
   if (!connection) return connection.error();
   Connection& db = **connection;
@@ -84,16 +85,20 @@ Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const std::string& path
     if (!prepared) return prepared.error();
     *statement = std::move(*prepared);
   }
-  return std::unique_ptr<SqliteQueue>(new SqliteQueue(
-      name, queue_id, std::move(*connection), std::move(statements), std::move(wake)));
+  checkpointer->watch(db);
+  return std::unique_ptr<SqliteQueue>(new SqliteQueue(name, queue_id, std::move(*connection),
+                                                      std::move(statements), std::move(wake),
+                                                      std::move(checkpointer)));
 }
 
 SqliteQueue::SqliteQueue(std::string name, std::int64_t queue_id,
                          std::unique_ptr<Connection> connection, Statements statements,
-                         std::shared_ptr<WakeSignal> wake)
+                         std::shared_ptr<WakeSignal> wake,
+                         std::shared_ptr<Checkpointer> checkpointer)
     : name_(std::move(name)),
       queue_id_(queue_id),
       wake_(std::move(wake)),
+      checkpointer_(std::move(checkpointer)),
       connection_(std::move(connection)),
       statements_(std::move(statements)),
       random_(std::random_device{}()) {}

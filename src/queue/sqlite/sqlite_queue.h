@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "queue/sqlite/checkpointer.h"
 #include "queue/sqlite/sqlite_connection.h"
 #include "queue/sqlite/wake_signal.h"
 #include "tasker/queue.h"
@@ -20,7 +21,8 @@ class SqliteQueue : public Queue {
   /// Opens the queue `name` of the database at `path`; not_found when it does not exist.
   static Expected<std::unique_ptr<SqliteQueue>> open(const std::string& path,
                                                      const std::string& name,
-                                                     std::shared_ptr<WakeSignal> wake);
+                                                     std::shared_ptr<WakeSignal> wake,
+                                                     std::shared_ptr<Checkpointer> checkpointer);
 
   const std::string& name() const override { return name_; }
   Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override;
@@ -47,7 +49,8 @@ class SqliteQueue : public Queue {
   };
 
   SqliteQueue(std::string name, std::int64_t queue_id, std::unique_ptr<Connection> connection,
-              Statements statements, std::shared_ptr<WakeSignal> wake);
+              Statements statements, std::shared_ptr<WakeSignal> wake,
+              std::shared_ptr<Checkpointer> checkpointer);
 
   /// One receive transaction; when nothing is visible, sets `next_visible_at_ms` to when the
   /// earliest in-flight message comes back (0 when none is in flight).
@@ -67,6 +70,8 @@ class SqliteQueue : public Queue {
   const std::string name_;
   const std::int64_t queue_id_;
   std::shared_ptr<WakeSignal> wake_;
+  /// Outlives connection_, which it watches.
+  std::shared_ptr<Checkpointer> checkpointer_;
 
   /// Guards connection_, statements_ and random_, for one transaction at a time.
   std::mutex mutex_;
