@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include <atomic>
 #include <thread>
 
 #include "agent/metrics.h"
@@ -33,6 +34,18 @@ std::size_t default_slots() {
     }
   }
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// An agent killed with SIGKILL cannot remove its containers; the next agent of the same name on
+// the same daemon does, at start. Their tasks were handed back by the visibility timeout.
+void remove_containers_of_earlier_run(docker::DockerClient& client, const std::string& agent) {
+  auto left = client.list_containers(std::string(docker::kAgentLabel) + "=" + agent);
+  if (!left || left->empty()) return;
+  std::size_t removed = 0;
+  for (const auto& container : *left) {
+    if (client.remove_container(container.id)) ++removed;
+  }
+  log::info("removed {} container(s) left by an earlier run of agent {}", removed, agent);
 }
 
 }  // namespace
@@ -77,6 +90,18 @@ std::function<int()> setup_agent(CLI::App& command) {
   command.add_option("--log-level", f->log_level, "debug, info, warn or error")->capture_default_str();
   command.add_flag("--exit-when-idle", f->exit_when_idle, "Stop once the tasks queue is empty");
   return [f] {
+    // Before any thread starts (the runtime and queue start some), so that all of them inherit
+    // the blocked signals and only the watcher thread sees SIGINT/SIGTERM.
+    static std::atomic<Agent*> running_agent{nullptr};
+    static std::atomic<int> early_stops{0};
+    handle_stop_signals([](int signal) {
+      log::info("received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      if (Agent* agent = running_agent.load()) {
+        agent->request_stop();
+      } else {
+        ++early_stops;
+      }
+    });
     log::Level level;
     if (!log::parse_level(f->log_level, level)) {
       return fail("agent", Error::invalid("--log-level: '" + f->log_level + "' is not debug, info, warn or error"));
@@ -111,6 +136,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     }
     if (!f->network.empty()) runtime_options.default_network = f->network;
     docker::DockerRuntime runtime(client, runtime_options);
+    remove_containers_of_earlier_run(client, f->name);
 
     auto broker = open_broker(*address);
     if (!broker) return fail("agent", broker.error());
@@ -127,11 +153,10 @@ std::function<int()> setup_agent(CLI::App& command) {
     options.default_max_attempts = f->max_attempts;
     options.exit_when_idle = f->exit_when_idle;
     Agent agent(**broker, std::move(*tasks), runtime, options, metrics.get());
-    handle_stop_signals([&agent](int signal) {
-      log::info("received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-      agent.request_stop();
-    });
+    running_agent = &agent;
+    for (int i = early_stops.exchange(0); i > 0; --i) agent.request_stop();
     auto status = agent.run();
+    running_agent = nullptr;
     runtime.flush_removals();
     if (!status) return fail("agent", status.error());
     return kExitOk;

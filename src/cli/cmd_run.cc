@@ -32,6 +32,9 @@ std::function<int()> setup_run(CLI::App& command) {
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
   command.add_flag("-v,--verbose", f->verbose, "Log each task as it ends");
   return [f] {
+    // Before any thread starts, so only the watcher thread sees SIGINT/SIGTERM.
+    static std::atomic<bool> interrupted{false};
+    handle_stop_signals([](int) { interrupted = true; });
     log::configure(f->verbose ? log::Level::kInfo : log::Level::kWarn, log::Format::kText);
     auto progress = progress_mode(f->progress);
     if (!progress) return fail("run", progress.error());
@@ -39,8 +42,6 @@ std::function<int()> setup_run(CLI::App& command) {
     auto input = open_input(f->file, file);
     if (!input) return fail("run", input.error());
 
-    static std::atomic<bool> interrupted{false};
-    handle_stop_signals([](int) { interrupted = true; });
     EmbeddedOptions options;
     options.state_dir = f->state_dir;
     options.slots = f->slots;

@@ -36,6 +36,9 @@ std::function<int()> setup_submit(CLI::App& command) {
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
   return [f] {
+    // Before any thread starts, so only the watcher thread sees SIGINT/SIGTERM.
+    static std::atomic<bool> interrupted{false};
+    handle_stop_signals([](int) { interrupted = true; });
     auto address = parse_broker_address(f->broker);
     if (!address) return fail("submit", address.error());
     if (f->tasks.empty() && address->queue) f->tasks = *address->queue;
@@ -60,9 +63,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
     options.submit_only = !f->wait;
     options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;
-    static std::atomic<bool> interrupted{false};
     options.interrupt = &interrupted;
-    handle_stop_signals([](int) { interrupted = true; });
 
     Master master(**broker, options);
     auto report = master.run(json_lines_supply(**input), print_result);

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tasker::testing {
+
+/// A child process for integration tests: started with extra environment, its standard output
+/// and error sent to a file, stopped by signal; killed if still running when destroyed.
+class ChildProcess {
+ public:
+  /// Starts argv[0] (a path) with the current environment plus `env`; output goes to `log_path`.
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int signal);
+  /// Waits up to `timeout` for the process to exit; its exit status (or 128+signal), or nullopt.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+  /// The output so far.
+  std::string output() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+/// Runs a command to completion with a shell (`sh -c`), returning its exit status and output.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace tasker::testing

@@ -1,0 +1,283 @@
+// The agent as users run it: `tasker agent` processes against a real queue (an SQLite file, and
+// SQS on moto_server) and the real Docker daemon of the harness.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "docker/docker_client.h"
+#include "docker/docker_runtime.h"
+#include "tasker/queue.h"
+#include "tasker/result.h"
+#include "testing/process.h"
+#include "testing/services.h"
+
+namespace tasker {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::eventually;
+
+struct Backend {
+  std::string name;
+};
+
+class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    TASKER_REQUIRE_ENV(docker_host, "DOCKER_HOST");
+    TASKER_REQUIRE_ENV(image, "TASKER_TEST_IMAGE");
+    image_ = image;
+    static int counter = 0;
+    const std::string unique = std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    dir_ = std::filesystem::temp_directory_path() / ("tasker-agent-it-" + unique);
+    std::filesystem::create_directories(dir_);
+    tasks_name_ = "tasks-" + unique;
+    results_name_ = "results-" + unique;
+    if (GetParam().name == "sqlite") {
+      broker_address_ = "sqlite:" + (dir_ / "queue.db").string();
+    } else {
+      TASKER_REQUIRE_ENV(endpoint, "TASKER_TEST_SQS_ENDPOINT");
+      broker_address_ = "sqs://";
+      agent_env_ = {{"AWS_ENDPOINT_URL", endpoint}, {"AWS_ACCESS_KEY_ID", "testing"},
+                    {"AWS_SECRET_ACCESS_KEY", "testing"}, {"AWS_REGION", "us-east-1"}};
+      for (const auto& [k, v] : agent_env_) setenv(k.c_str(), v.c_str(), 1);
+    }
+    auto address = parse_broker_address(broker_address_);
+    ASSERT_TRUE(address.ok()) << address.error().message;
+    auto broker = open_broker(*address);
+    ASSERT_TRUE(broker.ok()) << broker.error().message;
+    broker_ = std::move(*broker);
+  }
+
+  void TearDown() override {
+    agents_.clear();  // kills any still running
+    if (broker_) {
+      broker_->delete_queue(tasks_name_);
+      broker_->delete_queue(results_name_);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void create_queues(std::chrono::seconds visibility) {
+    QueueOptions options;
+    options.visibility_timeout = visibility;
+    ASSERT_TRUE(broker_->create_queue(tasks_name_, options).ok());
+    ASSERT_TRUE(broker_->create_queue(results_name_, options).ok());
+    tasks_ = std::move(*broker_->open_queue(tasks_name_));
+    results_ = std::move(*broker_->open_queue(results_name_));
+  }
+
+  // Starts `tasker agent` named `name` (made unique per process, since names label containers).
+  ChildProcess& start_agent(std::string name, std::vector<std::string> extra = {}) {
+    name += "-" + std::to_string(::getpid());
+    std::vector<std::string> argv = {TASKER_BINARY, "agent", "--broker", broker_address_,
+                                     "--tasks", tasks_name_, "--results", results_name_,
+                                     "--name", name, "--poll-wait", "1", "--network", "none"};
+    if (std::find(extra.begin(), extra.end(), "--slots") == extra.end()) extra.insert(extra.end(), {"--slots", "2"});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    agents_.push_back(std::make_unique<ChildProcess>(argv, agent_env_, (dir_ / (name + ".log")).string()));
+    return *agents_.back();
+  }
+
+  std::string task(const std::string& id, const std::string& command, const std::string& extra = "") {
+    std::string escaped;
+    for (char c : command) {
+      if (c == '"' || c == '\\') escaped.push_back('\\');
+      escaped.push_back(c);
+    }
+    return R"({"id":")" + id + R"(","image":")" + image_ + R"(","arguments":")" + escaped + "\"" +
+           extra + "}";
+  }
+
+  void send(const std::vector<std::string>& bodies) {
+    for (std::size_t i = 0; i < bodies.size(); i += Queue::kMaxBatch) {
+      std::vector<std::string> batch(bodies.begin() + i,
+                                     bodies.begin() + std::min(bodies.size(), i + Queue::kMaxBatch));
+      auto sent = tasks_->send(batch);
+      ASSERT_TRUE(sent.ok()) << sent.error().message;
+      for (const auto& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
+    }
+  }
+
+  // Collects results until `count` distinct ids have one or `timeout` passes; every delivery is
+  // counted, so a task answered twice shows up as 2.
+  std::map<std::string, std::vector<TaskResult>> collect(std::size_t count, std::chrono::seconds timeout) {
+    std::map<std::string, std::vector<TaskResult>> got;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
+      auto messages = results_->receive(10, 1s);
+      if (!messages) continue;
+      std::vector<std::string> receipts;
+      for (const auto& m : *messages) {
+        auto result = parse_result(m.body);
+        EXPECT_TRUE(result.ok()) << m.body;
+        if (result.ok()) got[result->id].push_back(*result);
+        receipts.push_back(m.receipt);
+      }
+      if (!receipts.empty()) results_->ack(receipts);
+    }
+    return got;
+  }
+
+  // How many tasks the agent log says ran to a result ("task X: succeeded/failed").
+  static int tasks_logged(const std::string& log, const std::string& id) {
+    const std::regex line("task " + id + ": (succeeded|failed)");
+    return static_cast<int>(std::distance(std::sregex_iterator(log.begin(), log.end(), line),
+                                          std::sregex_iterator()));
+  }
+
+  std::string image_;
+  std::filesystem::path dir_;
+  std::string broker_address_;
+  std::map<std::string, std::string> agent_env_;
+  std::string tasks_name_, results_name_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<Queue> tasks_, results_;
+  std::vector<std::unique_ptr<ChildProcess>> agents_;
+};
+
+// The seed's shape: `sh -c 'sleep 1; echo 1'` gives payload "1" through a real agent.
+TEST_P(AgentIntegrationTest, SeedTaskRunsAndItsResultArrives) {
+  create_queues(30s);
+  start_agent("seed");
+  send({task("seed-1", "sh -c 'sleep 1; echo 1'")});
+  auto got = collect(1, 60s);
+  ASSERT_EQ(got["seed-1"].size(), 1u);
+  EXPECT_TRUE(got["seed-1"][0].is_success);
+  EXPECT_EQ(got["seed-1"][0].payload, "1");
+  EXPECT_EQ(got["seed-1"][0].agent, "seed-" + std::to_string(::getpid()));
+}
+
+// A 20 s task on a queue whose visibility is 5 s, with a second agent waiting: the heartbeat
+// keeps it hidden, so it runs exactly once.
+TEST_P(AgentIntegrationTest, LongTaskOutlivesVisibilityAndRunsOnce) {
+  create_queues(5s);
+  auto& a = start_agent("long-a", {"--visibility", "5"});
+  auto& b = start_agent("long-b", {"--visibility", "5"});
+  send({task("long", "sh -c 'sleep 20; echo done'")});
+  auto got = collect(1, 90s);
+  ASSERT_EQ(got["long"].size(), 1u);
+  EXPECT_EQ(got["long"][0].payload, "done");
+  // Nothing else may arrive, and the agents' logs must show one run between them.
+  std::this_thread::sleep_for(6s);
+  EXPECT_EQ(collect(1, 1s).size(), 0u);
+  EXPECT_EQ(tasks_logged(a.output(), "long") + tasks_logged(b.output(), "long"), 1);
+}
+
+// Three agents on one queue run 200 tasks: every result arrives exactly once.
+TEST_P(AgentIntegrationTest, ThreeAgentsRun200TasksWithEveryResultOnce) {
+  create_queues(30s);
+  for (const char* name : {"many-a", "many-b", "many-c"}) start_agent(name);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 200; ++i) bodies.push_back(task("n" + std::to_string(i), "echo " + std::to_string(i)));
+  send(bodies);
+  auto got = collect(200, 240s);
+  ASSERT_EQ(got.size(), 200u);
+  for (int i = 0; i < 200; ++i) {
+    const auto& results = got["n" + std::to_string(i)];
+    ASSERT_EQ(results.size(), 1u) << "n" << i;
+    EXPECT_EQ(results[0].payload, std::to_string(i));
+  }
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(collect(1, 1s).size(), 0u) << "a result arrived twice";
+}
+
+// An agent killed mid-task: after one visibility period another agent takes the task and
+// completes it.
+TEST_P(AgentIntegrationTest, KilledAgentsTaskIsCompletedByAnother) {
+  create_queues(4s);
+  auto& doomed = start_agent("doomed", {"--visibility", "4"});
+  send({task("orphan", "sh -c 'sleep 3; echo survived'")});
+  ASSERT_TRUE(eventually([&] { return tasks_->depth()->in_flight == 1; }, 30s));
+  doomed.signal(SIGKILL);
+  ASSERT_TRUE(doomed.wait_for(10s).has_value());
+  start_agent("heir", {"--visibility", "4"});
+  auto got = collect(1, 60s);
+  ASSERT_EQ(got["orphan"].size(), 1u);
+  EXPECT_EQ(got["orphan"][0].payload, "survived");
+  EXPECT_EQ(got["orphan"][0].agent, "heir-" + std::to_string(::getpid()));
+  EXPECT_EQ(got["orphan"][0].attempt, 2);
+}
+
+// SIGTERM: the running task finishes and is answered, nothing more is taken, exit 0.
+TEST_P(AgentIntegrationTest, SigtermDrainsRunningTasksAndExitsZero) {
+  create_queues(30s);
+  auto& agent = start_agent("drain", {"--slots", "1", "--grace", "30"});
+  send({task("first", "sh -c 'sleep 3; echo finished'")});
+  ASSERT_TRUE(eventually([&] { return tasks_->depth()->in_flight == 1; }, 30s));
+  send({task("second", "echo never")});
+  std::this_thread::sleep_for(500ms);
+  agent.signal(SIGTERM);
+  auto status = agent.wait_for(60s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << agent.output();
+  auto got = collect(1, 10s);
+  ASSERT_EQ(got["first"].size(), 1u);
+  EXPECT_EQ(got["first"][0].payload, "finished");
+  EXPECT_EQ(got.count("second"), 0u);
+  EXPECT_TRUE(eventually([&] { return tasks_->depth()->visible == 1; }, 10s));
+}
+
+// SIGTERM with a task longer than the grace period: it is killed, handed back at once (visible
+// again, no result), its container removed, and the agent exits 0.
+TEST_P(AgentIntegrationTest, SigtermPastGraceHandsTheTaskBack) {
+  create_queues(60s);
+  auto& agent = start_agent("impatient", {"--slots", "1", "--grace", "1"});
+  send({task("slow", "sh -c 'sleep 60; echo never'")});
+  ASSERT_TRUE(eventually([&] { return tasks_->depth()->in_flight == 1; }, 30s));
+  std::this_thread::sleep_for(1s);
+  agent.signal(SIGTERM);
+  auto status = agent.wait_for(30s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << agent.output();
+  EXPECT_TRUE(eventually([&] { return tasks_->depth()->visible == 1; }, 10s));
+  EXPECT_EQ(collect(1, 2s).size(), 0u);
+  auto endpoint = docker::endpoint_from_environment();
+  docker::DockerClient client(*endpoint);
+  auto left = client.list_containers(std::string(docker::kAgentLabel) + "=impatient-" +
+                                     std::to_string(::getpid()));
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+}
+
+// Poison: not JSON, not a task, over its attempts — answered when the id is readable, deleted,
+// and the agent goes on to run the good task after them.
+TEST_P(AgentIntegrationTest, PoisonMessagesAreAnsweredAndTheAgentGoesOn) {
+  create_queues(30s);
+  // Over its attempts: delivered once already (taken and let go), and allowed only one.
+  send({task("tired", "echo x", R"(,"maxAttempts":1)")});
+  ASSERT_TRUE(eventually([&] {
+    auto taken = tasks_->receive(1, 1s, std::chrono::seconds(1));
+    return taken.ok() && !taken->empty();
+  }, 10s));
+  send({"definitely not json", R"({"id":"no-image","arguments":"true"})",
+        task("unbalanced", "sh -c 'echo"), task("good", "echo fine")});
+  std::this_thread::sleep_for(1500ms);
+  auto& agent = start_agent("poison");
+  auto got = collect(4, 60s);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got["no-image"][0].payload, "invalid task: \"image\": missing (required)");
+  EXPECT_EQ(got["unbalanced"][0].payload, "invalid task: \"arguments\": unbalanced single quote");
+  EXPECT_EQ(got["tired"][0].error, "attempts");
+  EXPECT_TRUE(got["good"][0].is_success);
+  EXPECT_TRUE(eventually([&] {
+    auto depth = tasks_->depth();
+    return depth.ok() && depth->visible == 0 && depth->in_flight == 0;
+  }, 10s));
+  EXPECT_NE(agent.output().find("deleting message"), std::string::npos);
+  EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AgentIntegrationTest, ::testing::Values(Backend{"sqlite"}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace tasker
