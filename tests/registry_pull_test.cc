@@ -171,7 +171,7 @@ TEST(DockerSuiteEndTest, NoTaskerContainerIsLeft) {
   }
   for (const auto& container : left) {
     ADD_FAILURE() << "left behind: container " << container.id.substr(0, 12) << " of task "
-                  << container.task_id << " (" << container.state << ")";
+                  << container.task_id << " of agent " << container.agent << " (" << container.state << ")";
   }
 }
 

@@ -181,15 +181,8 @@ Expected<std::string> DockerClient::api_version() {
     std::lock_guard lock(mutex_);
     if (version_) return *version_;
   }
-  http::Request request;
-  request.url = endpoint_.base_url + "/_ping";
-  request.timeout = std::chrono::milliseconds(10000);
-  auto response = lease().transport->perform(request);
-  if (!response) return Error::unavailable(unreachable_message(endpoint_, response.error().message));
-  if (response->status != 200) {
-    return Error::unavailable(unreachable_message(endpoint_, "/_ping answered HTTP " +
-                                                                 std::to_string(response->status)));
-  }
+  auto response = ping_daemon();
+  if (!response) return response.error();
   std::string daemon_version = response->header("Api-Version");
   if (daemon_version.empty()) daemon_version = std::string(kMinApiVersion);
   auto version = negotiate_api_version(daemon_version);
@@ -199,7 +192,7 @@ Expected<std::string> DockerClient::api_version() {
   return *version;
 }
 
-Status DockerClient::ping() {
+Expected<http::Response> DockerClient::ping_daemon() {
   http::Request request;
   request.url = endpoint_.base_url + "/_ping";
   request.timeout = std::chrono::milliseconds(10000);
@@ -209,7 +202,13 @@ Status DockerClient::ping() {
     return Error::unavailable(unreachable_message(endpoint_, "/_ping answered HTTP " +
                                                                  std::to_string(response->status)));
   }
-  return api_version().ok() ? Status::success() : Status(api_version().error());
+  return response;
+}
+
+Status DockerClient::ping() {
+  if (auto response = ping_daemon(); !response) return response.error();
+  auto version = api_version();
+  return version ? Status::success() : Status(version.error());
 }
 
 Expected<http::Response> DockerClient::call(http::Request request, std::string_view path) {
@@ -246,13 +245,28 @@ Error DockerClient::response_error(const http::Response& response, std::string_v
 }
 
 Expected<bool> DockerClient::image_exists(const std::string& image) {
-  http::Request request;
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/images/" + image + "/json");
+  auto response = short_call("GET", "/images/" + image + "/json", "inspect image " + image, {404});
   if (!response) return response.error();
-  if (response->status == 404) return false;
-  if (!success(*response)) return response_error(*response, "inspect image " + image);
-  return true;
+  return response->status != 404;
+}
+
+Expected<http::Response> DockerClient::short_call(std::string method, const std::string& path,
+                                                  std::string_view what,
+                                                  std::initializer_list<long> tolerated,
+                                                  std::string json_body) {
+  http::Request request;
+  request.method = std::move(method);
+  request.timeout = kCallTimeout;
+  if (!json_body.empty()) {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = std::move(json_body);
+  }
+  auto response = call(std::move(request), path);
+  if (!response || success(*response)) return response;
+  for (long status : tolerated) {
+    if (response->status == status) return response;
+  }
+  return response_error(*response, what);
 }
 
 Status DockerClient::stream_progress(http::Request request, std::string_view path,
@@ -332,36 +346,22 @@ Status DockerClient::push_image(const std::string& image,
 
 Status DockerClient::tag_image(const std::string& source, const std::string& target) {
   const auto name = split_image_for_pull(target);
-  http::Request request;
-  request.method = "POST";
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/images/" + source + "/tag?repo=" +
-                                    http::url_encode(name.repository) +
-                                    "&tag=" + http::url_encode(name.tag));
-  if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "tag " + source + " as " + target);
-  return Status::success();
+  auto response = short_call("POST",
+                             "/images/" + source + "/tag?repo=" + http::url_encode(name.repository) +
+                                 "&tag=" + http::url_encode(name.tag),
+                             "tag " + source + " as " + target);
+  return response ? Status::success() : Status(response.error());
 }
 
 Status DockerClient::remove_image(const std::string& image) {
-  http::Request request;
-  request.method = "DELETE";
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/images/" + image + "?force=1");
-  if (!response) return response.error();
-  if (response->status == 404 || success(*response)) return Status::success();
-  return response_error(*response, "remove image " + image);
+  auto response = short_call("DELETE", "/images/" + image + "?force=1", "remove image " + image, {404});
+  return response ? Status::success() : Status(response.error());
 }
 
 Expected<std::string> DockerClient::create_container(const nlohmann::json& config) {
-  http::Request request;
-  request.method = "POST";
-  request.timeout = kCallTimeout;
-  request.headers.emplace_back("Content-Type", "application/json");
-  request.body = json_util::dump(config);
-  auto response = call(std::move(request), "/containers/create");
+  auto response = short_call("POST", "/containers/create", "create container", {},
+                             json_util::dump(config));
   if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "create container");
   auto json = json_util::parse_object(response->body);
   if (!json || !json->contains("Id") || !(*json)["Id"].is_string()) {
     return Error::internal("create container: the daemon's answer has no Id: " + response->body);
@@ -403,13 +403,8 @@ Status DockerClient::attach_container(const std::string& id, const std::function
 }
 
 Status DockerClient::start_container(const std::string& id) {
-  http::Request request;
-  request.method = "POST";
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/containers/" + id + "/start");
-  if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "start container " + id.substr(0, 12));
-  return Status::success();
+  auto response = short_call("POST", "/containers/" + id + "/start", "start container " + id.substr(0, 12));
+  return response ? Status::success() : Status(response.error());
 }
 
 Expected<int> DockerClient::wait_container(const std::string& id, std::chrono::milliseconds timeout,
@@ -435,11 +430,8 @@ Expected<int> DockerClient::wait_container(const std::string& id, std::chrono::m
 }
 
 Expected<ContainerState> DockerClient::inspect_container(const std::string& id) {
-  http::Request request;
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/containers/" + id + "/json");
+  auto response = short_call("GET", "/containers/" + id + "/json", "inspect container " + id.substr(0, 12));
   if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "inspect container " + id.substr(0, 12));
   auto json = json_util::parse_object(response->body);
   if (!json || !json->contains("State") || !(*json)["State"].is_object()) {
     return Error::internal("inspect container: the daemon's answer has no State");
@@ -453,40 +445,29 @@ Expected<ContainerState> DockerClient::inspect_container(const std::string& id) 
 }
 
 Status DockerClient::kill_container(const std::string& id) {
-  http::Request request;
-  request.method = "POST";
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/containers/" + id + "/kill");
-  if (!response) return response.error();
   // 404: already removed; 409: not running. Both mean it is not running any more.
-  if (success(*response) || response->status == 404 || response->status == 409) {
-    return Status::success();
-  }
-  return response_error(*response, "kill container " + id.substr(0, 12));
+  auto response = short_call("POST", "/containers/" + id + "/kill", "kill container " + id.substr(0, 12),
+                             {404, 409});
+  return response ? Status::success() : Status(response.error());
 }
 
 Status DockerClient::remove_container(const std::string& id) {
-  http::Request request;
-  request.method = "DELETE";
-  request.timeout = kCallTimeout;
-  auto response = call(request, "/containers/" + id + "?force=1&v=1");
+  auto response = short_call("DELETE", "/containers/" + id + "?force=1&v=1",
+                             "remove container " + id.substr(0, 12), {404, 409});
   if (!response) return response.error();
-  if (success(*response) || response->status == 404) return Status::success();
-  // 409 "removal already in progress" means someone else is removing it.
-  if (response->status == 409 && contains(response->body, "already in progress")) {
-    return Status::success();
+  // 409 "removal already in progress" means someone else is removing it; other conflicts fail.
+  if (response->status == 409 && !contains(response->body, "already in progress")) {
+    return response_error(*response, "remove container " + id.substr(0, 12));
   }
-  return response_error(*response, "remove container " + id.substr(0, 12));
+  return Status::success();
 }
 
 Expected<std::vector<ContainerSummary>> DockerClient::list_containers(const std::string& label) {
-  http::Request request;
-  request.timeout = kCallTimeout;
   const nlohmann::json filters = {{"label", {label}}};
-  auto response =
-      call(request, "/containers/json?all=1&filters=" + http::url_encode(json_util::dump(filters)));
+  auto response = short_call(
+      "GET", "/containers/json?all=1&filters=" + http::url_encode(json_util::dump(filters)),
+      "list containers");
   if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "list containers");
   auto json = nlohmann::json::parse(response->body, nullptr, false);
   if (!json.is_array()) return Error::internal("list containers: the answer is not an array");
   std::vector<ContainerSummary> containers;
@@ -497,6 +478,7 @@ Expected<std::vector<ContainerSummary>> DockerClient::list_containers(const std:
     summary.state = item.value("State", "");
     if (auto labels = item.find("Labels"); labels != item.end() && labels->is_object()) {
       summary.task_id = labels->value("tasker.task-id", "");
+      summary.agent = labels->value("tasker.agent", "");
     }
     containers.push_back(std::move(summary));
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -57,6 +58,7 @@ struct ContainerSummary {
   std::string id;
   std::string state;
   std::string task_id;
+  std::string agent;
 };
 
 /// A client of the Docker Engine API: one method per endpoint the runtime needs. Thread-safe:
@@ -138,6 +140,16 @@ class DockerClient {
 
   /// The error for a non-2xx response: the daemon's message, typed by status code.
   Error response_error(const http::Response& response, std::string_view what) const;
+
+  /// Sends a short call (no stream) with an optional JSON body; a status outside 2xx and
+  /// `tolerated` becomes the daemon's error, prefixed with `what`.
+  Expected<http::Response> short_call(std::string method, const std::string& path,
+                                      std::string_view what,
+                                      std::initializer_list<long> tolerated = {},
+                                      std::string json_body = "");
+
+  /// Asks `/_ping`; any failure to get a 200 means the daemon is unreachable.
+  Expected<http::Response> ping_daemon();
 
   /// Reads a pull or push progress stream and fails on the first `error` line in it.
   Status stream_progress(http::Request request, std::string_view path, std::string_view what);

@@ -113,7 +113,9 @@ Expected<std::optional<std::string>> registry_auth_header(std::string_view image
 
   const std::string registry = registry_of(image);
   const bool hub = registry == kDockerHubKey;
-  for (const auto& [key, entry] : auths->items()) {
+  for (const auto& item : auths->items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& entry = item.value();
     const auto host = host_of_key(key);
     if (!(host == registry || (hub && is_docker_hub(host))) || !entry.is_object()) continue;
     const std::string where = "Docker config " + config_path + " auths[\"" + key + "\"]";
