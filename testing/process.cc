@@ -75,7 +75,7 @@ std::string ChildProcess::output() const {
 
 CommandResult run_command(const std::string& command) {
   CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   char buffer[4096];
   size_t n;

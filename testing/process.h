@@ -35,7 +35,8 @@ class ChildProcess {
   std::string log_path_;
 };
 
-/// Runs a command to completion with a shell (`sh -c`), returning its exit status and output.
+/// Runs a command to completion with a shell (`sh -c`), returning its exit status and standard
+/// output (add `2>&1` to the command for standard error too).
 struct CommandResult {
   int status = -1;
   std::string output;

@@ -11,6 +11,7 @@
 #include "cli/signals.h"
 #include "docker/docker_client.h"
 #include "docker/docker_runtime.h"
+#include "docker/leftover_containers.h"
 #include "tasker/agent.h"
 #include "util/log.h"
 
@@ -34,18 +35,6 @@ std::size_t default_slots() {
     }
   }
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// An agent killed with SIGKILL cannot remove its containers; the next agent of the same name on
-// the same daemon does, at start. Their tasks were handed back by the visibility timeout.
-void remove_containers_of_earlier_run(docker::DockerClient& client, const std::string& agent) {
-  auto left = client.list_containers(std::string(docker::kAgentLabel) + "=" + agent);
-  if (!left || left->empty()) return;
-  std::size_t removed = 0;
-  for (const auto& container : *left) {
-    if (client.remove_container(container.id)) ++removed;
-  }
-  log::info("removed {} container(s) left by an earlier run of agent {}", removed, agent);
 }
 
 }  // namespace
@@ -136,7 +125,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     }
     if (!f->network.empty()) runtime_options.default_network = f->network;
     docker::DockerRuntime runtime(client, runtime_options);
-    remove_containers_of_earlier_run(client, f->name);
+    docker::remove_containers_of_earlier_run(client, f->name);
 
     auto broker = open_broker(*address);
     if (!broker) return fail("agent", broker.error());

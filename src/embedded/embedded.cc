@@ -5,6 +5,7 @@
 
 #include "docker/docker_client.h"
 #include "docker/docker_runtime.h"
+#include "docker/leftover_containers.h"
 #include "tasker/agent.h"
 #include "util/log.h"
 
@@ -31,6 +32,10 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
     return Error::unavailable(ready.error().message +
                               " (start Docker, or point DOCKER_HOST at a running daemon)");
   }
+  // The agent is named after the state directory, so a resumed run finds what a killed one left.
+  const std::string agent_name = "embedded-" + std::to_string(std::hash<std::string>{}(
+                                                    fs::absolute(options.state_dir).string()) % 1000000);
+  docker::remove_containers_of_earlier_run(client, agent_name);
 
   BrokerAddress address;
   address.kind = BrokerAddress::Kind::kSqlite;
@@ -54,7 +59,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   }
 
   AgentOptions agent_options;
-  agent_options.name = "embedded";
+  agent_options.name = agent_name;
   agent_options.slots = options.slots > 0 ? options.slots : std::max(1u, std::thread::hardware_concurrency());
   agent_options.results_queue = kResultsQueue;
   agent_options.visibility = queue_options.visibility_timeout;

@@ -145,7 +145,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     journal = std::move(*opened);
     report.run_id = recovered.run_id;
     if (recovered.submitted > 0) {
-      log::info("resuming run {}: {} tasks submitted before, {} results already in", report.run_id,
+      log::warn("resuming run {}: {} tasks submitted before, {} results already in", report.run_id,
                 recovered.submitted, answered.size());
     }
   }
