@@ -101,6 +101,18 @@ Status Connection::exec(const char* sql) {
   return Status::success();
 }
 
+Status Connection::run_cached(Statement& statement, const char* sql) {
+  if (statement.get() == nullptr) {
+    auto prepared = prepare(sql);
+    if (!prepared) return prepared.error();
+    statement = std::move(*prepared);
+  }
+  auto done = step(statement, sql);
+  sqlite3_reset(statement.get());
+  if (!done) return done.error();
+  return Status::success();
+}
+
 Expected<Statement> Connection::prepare(const char* sql) {
   sqlite3_stmt* statement = nullptr;
   const int code = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr);

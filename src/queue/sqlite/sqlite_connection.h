@@ -63,6 +63,11 @@ class Connection {
   /// Runs SQL that returns no rows (may hold several statements).
   Status exec(const char* sql);
 
+  /// BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once (a transaction per call is the hot path).
+  Status begin_immediate() { return run_cached(begin_, "BEGIN IMMEDIATE"); }
+  Status commit() { return run_cached(commit_, "COMMIT"); }
+  void rollback() { run_cached(rollback_, "ROLLBACK"); }
+
   /// Prepares one statement.
   Expected<Statement> prepare(const char* sql);
 
@@ -79,24 +84,26 @@ class Connection {
   Connection(sqlite3* db, std::string path, std::chrono::milliseconds busy_timeout)
       : db_(db), path_(std::move(path)), busy_timeout_(busy_timeout) {}
   static int on_busy(void* self, int attempts);
+  Status run_cached(Statement& statement, const char* sql);
 
   sqlite3* db_;
   std::string path_;
   std::chrono::milliseconds busy_timeout_;
   std::chrono::steady_clock::time_point busy_since_{};
+  Statement begin_, commit_, rollback_;
 };
 
 /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back when it fails.
 template <class Body>
 Status in_write_transaction(Connection& connection, Body&& body) {
-  TASKER_TRY(connection.exec("BEGIN IMMEDIATE"));
+  TASKER_TRY(connection.begin_immediate());
   Status result = body();
   if (!result) {
-    connection.exec("ROLLBACK");
+    connection.rollback();
     return result;
   }
-  Status committed = connection.exec("COMMIT");
-  if (!committed) connection.exec("ROLLBACK");
+  Status committed = connection.commit();
+  if (!committed) connection.rollback();
   return committed;
 }
 
