@@ -10,7 +10,11 @@
 #include <regex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "docker/docker_client.h"
+#include "http/http_client.h"
 #include "docker/docker_runtime.h"
 #include "tasker/queue.h"
 #include "tasker/result.h"
@@ -274,6 +278,41 @@ TEST_P(AgentIntegrationTest, PoisonMessagesAreAnsweredAndTheAgentGoesOn) {
   }, 10s));
   EXPECT_NE(agent.output().find("deleting message"), std::string::npos);
   EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited";
+}
+
+// Observability: --log-json writes one JSON object per line, and --metrics-addr serves the
+// task counters in Prometheus' text format.
+TEST_P(AgentIntegrationTest, JsonLogsAndPrometheusMetrics) {
+  create_queues(30s);
+  const std::string port = std::to_string(20000 + ::getpid() % 20000);
+  auto& agent = start_agent("observed", {"--log-json", "--metrics-addr", "127.0.0.1:" + port});
+  send({task("ok", "echo fine"), task("bad", "sh -c 'exit 4'")});
+  ASSERT_EQ(collect(2, 60s).size(), 2u);
+  http::CurlTransport transport({});
+  http::Request request;
+  request.url = "http://127.0.0.1:" + port + "/metrics";
+  std::string metrics;
+  ASSERT_TRUE(eventually([&] {
+    auto response = transport.perform(request);
+    if (!response || response->status != 200) return false;
+    metrics = response->body;
+    return metrics.find(R"(tasker_agent_tasks_total{outcome="failed"} 1)") != std::string::npos;
+  }, 10s)) << metrics;
+  EXPECT_NE(metrics.find(R"(tasker_agent_tasks_total{outcome="succeeded"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(tasker_agent_tasks_total{outcome="received"} 2)"), std::string::npos);
+  EXPECT_NE(metrics.find("tasker_agent_task_duration_seconds_count 2"), std::string::npos);
+  agent.signal(SIGTERM);
+  ASSERT_TRUE(agent.wait_for(30s).has_value());
+  std::istringstream lines(agent.output());
+  std::string line;
+  int parsed = 0;
+  while (std::getline(lines, line)) {
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(object.is_object()) << "not a JSON log line: " << line;
+    EXPECT_TRUE(object.contains("time") && object.contains("level") && object.contains("msg")) << line;
+    ++parsed;
+  }
+  EXPECT_GE(parsed, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, AgentIntegrationTest, ::testing::Values(Backend{"sqlite"}),
