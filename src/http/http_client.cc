@@ -182,9 +182,10 @@ Expected<Response> CurlTransport::perform(const Request& request) {
     const std::string line = key + ": " + value;
     headers = curl_slist_append(headers, line.c_str());
   }
-  // libcurl would add "Expect: 100-continue" to large POSTs; that costs a round trip and
-  // SigV4 would sign it, so suppress it.
-  if (request.method != "GET" && request.method != "HEAD") {
+  // libcurl would add "Expect: 100-continue" to large POSTs; that costs a round trip, so
+  // suppress it. Not on signed requests: libcurl 7.88's SigV4 signs the empty "Expect:" line it
+  // never sends, so servers reject the signature (it adds no Expect to bodies under 1 MiB anyway).
+  if (request.method != "GET" && request.method != "HEAD" && !request.aws_sigv4) {
     headers = curl_slist_append(headers, "Expect:");
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -1,4 +1,5 @@
 #include "queue/sqlite/sqlite_broker.h"
+#include "queue/sqs/sqs_broker.h"
 #include "tasker/queue.h"
 
 namespace tasker {
@@ -11,8 +12,7 @@ Expected<std::unique_ptr<Broker>> open_broker(const BrokerAddress& address) {
       return std::unique_ptr<Broker>(std::move(*broker));
     }
     case BrokerAddress::Kind::kSqs:
-      // The SQS backend (src/queue/sqs/) plugs in here.
-      return Error::unavailable("the SQS backend is not available in this build");
+      return sqs::open_sqs_broker(address);
   }
   return Error::internal("unknown broker kind");
 }

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queue/sqs/sqs_client.h"
+#include "tasker/queue.h"
+
+namespace tasker::sqs {
+
+/// One SQS queue, addressed by the URL SQS gave for it (resolved once, when opened). Every
+/// request still goes to the client's endpoint with the URL in the body. Thread-safe.
+class SqsQueue : public Queue {
+ public:
+  SqsQueue(std::shared_ptr<SqsClient> client, std::string url);
+
+  const std::string& name() const override { return name_; }
+  const std::string& url() const { return url_; }
+
+  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override;
+  Expected<std::vector<Message>> receive(
+      std::size_t max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) override;
+  Status extend(const std::string& receipt, std::chrono::seconds visibility) override;
+  Status release(const std::string& receipt) override;
+  Expected<QueueDepth> depth() override;
+
+  /// Changes the visibility of up to kMaxBatch deliveries in one call
+  /// (ChangeMessageVisibilityBatch); one Status per receipt.
+  Expected<std::vector<Status>> extend_batch(const std::vector<std::string>& receipts,
+                                             std::chrono::seconds visibility);
+
+ private:
+  nlohmann::json with_url(nlohmann::json request) const;
+  std::string subject() const;
+
+  const std::shared_ptr<SqsClient> client_;
+  const std::string url_;
+  const std::string name_;
+};
+
+/// The queue name of a queue URL: its last path component.
+std::string queue_name_of_url(std::string_view url);
+
+}  // namespace tasker::sqs
