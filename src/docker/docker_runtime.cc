@@ -12,6 +12,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long the daemon may take to open a created container's output stream.
+constexpr std::chrono::milliseconds kAttachLimit{60000};
 // How long the output stream may lag behind the container's exit before it is abandoned.
 constexpr std::chrono::seconds kStreamDrainLimit{10};
 
@@ -64,10 +66,10 @@ class OutputReader {
     if (thread_.joinable()) thread_.join();
   }
 
-  /// Waits until the stream is open (true) or has failed to open (false).
-  bool wait_open() {
+  /// Waits up to `limit` until the stream is open (true) or has failed to open (false).
+  bool wait_open(std::chrono::milliseconds limit) {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [this] { return opened_ || ended_; });
+    cv_.wait_for(lock, limit, [this] { return opened_ || ended_; });
     return opened_;
   }
 
@@ -284,11 +286,14 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
   {
     // 3. Attach before start, so not a byte of a short-lived container's output is lost.
     OutputReader output(client_, id, options_.output_tail_bytes);
-    if (!output.wait_open()) {
+    if (!output.wait_open(kAttachLimit)) {
       Status attach = output.finish(std::chrono::milliseconds(0));
       remove_later(id);
       return finish(docker_failure(
-          task, attach ? Error::internal("attach to container " + short_id + " failed")
+          task, attach ? Error::timeout("docker daemon at " + client_.endpoint().address +
+                                        " did not open the output stream of container " +
+                                        short_id + " within " +
+                                        std::to_string(kAttachLimit.count() / 1000) + " s")
                        : attach.error()));
     }
 
@@ -301,7 +306,9 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
         task.timeout_seconds.value_or(timeout ? timeout->count() / 1000.0 : 0.0);
 
     std::optional<Expected<int>> exit;
-    if (auto started_ok = client_.start_container(id); !started_ok) {
+    if (stop.stop_requested()) {
+      outcome = retryable(task, "cancelled", "cancelled: the agent is stopping");
+    } else if (auto started_ok = client_.start_container(id); !started_ok) {
       const Error& error = started_ok.error();
       outcome = environment_failure(error)
                     ? retryable(task, "docker", error.message)
