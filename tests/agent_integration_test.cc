@@ -315,6 +315,54 @@ TEST_P(AgentIntegrationTest, JsonLogsAndPrometheusMetrics) {
   EXPECT_GE(parsed, 3);
 }
 
+// The Docker daemon restarted mid-run: tasks cut short are handed back or answered, the agent
+// waits for the daemon, and every task ends with exactly one result.
+TEST_P(AgentIntegrationTest, DockerDaemonRestartMidRunEveryTaskAnswered) {
+  if (GetParam().name != "sqlite") GTEST_SKIP() << "the daemon does not depend on the queue backend";
+  const std::string harness_dir = testing::env_or_empty("TASKER_HARNESS_DIR");
+  if (harness_dir.empty() || !std::filesystem::exists(harness_dir + "/dockerd.pid")) {
+    GTEST_SKIP() << "the daemon is not the harness's own, so it is not restarted";
+  }
+  create_queues(10s);
+  auto& agent = start_agent("restart", {"--visibility", "10"});
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 6; ++i) bodies.push_back(task("r" + std::to_string(i), "sh -c 'sleep 2; echo " + std::to_string(i) + "'"));
+  send(bodies);
+  ASSERT_TRUE(eventually([&] { return tasks_->depth()->in_flight >= 1; }, 30s));
+  auto restart = testing::run_command(std::string("bash ") + TASKER_SOURCE_DIR + "/tests/harness.sh restart-docker 2>&1");
+  ASSERT_EQ(restart.status, 0) << restart.output;
+  auto got = collect(6, 180s);
+  EXPECT_EQ(got.size(), 6u) << agent.output();
+  for (const auto& [id, results] : got) EXPECT_EQ(results.size(), 1u) << id;
+  EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited: " << agent.output();
+}
+
+// The SQS endpoint frozen (SIGSTOP) for 15 s mid-run: the agent logs, backs off, and carries on
+// when it returns; every task is answered once.
+TEST_P(AgentIntegrationTest, QueueEndpointPausedThenResumedEveryTaskAnswered) {
+  if (GetParam().name == "sqlite") GTEST_SKIP() << "needs a queue endpoint to pause";
+  const std::string harness_dir = testing::env_or_empty("TASKER_HARNESS_DIR");
+  if (harness_dir.empty() || !std::filesystem::exists(harness_dir + "/moto.pid")) {
+    GTEST_SKIP() << "moto_server is not the harness's own";
+  }
+  pid_t moto = 0;
+  std::ifstream(harness_dir + "/moto.pid") >> moto;
+  ASSERT_GT(moto, 0);
+  create_queues(30s);
+  auto& agent = start_agent("paused");
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 4; ++i) bodies.push_back(task("p" + std::to_string(i), "sh -c 'sleep 1; echo " + std::to_string(i) + "'"));
+  send(bodies);
+  ASSERT_TRUE(eventually([&] { return tasks_->depth()->in_flight >= 1; }, 30s));
+  ::kill(moto, SIGSTOP);
+  std::this_thread::sleep_for(15s);
+  ::kill(moto, SIGCONT);
+  auto got = collect(4, 120s);
+  EXPECT_EQ(got.size(), 4u) << agent.output();
+  for (const auto& [id, results] : got) EXPECT_EQ(results.size(), 1u) << id;
+  EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited: " << agent.output();
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, AgentIntegrationTest, ::testing::Values(Backend{"sqlite"}),
                          [](const auto& info) { return info.param.name; });
 

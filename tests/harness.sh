@@ -4,6 +4,7 @@
 #
 #   tests/harness.sh start    start services; prints the environment to source ("export ...")
 #   tests/harness.sh ensure   restart the Docker daemon it started if that died (CTest fixture)
+#   tests/harness.sh restart-docker   stop and start its private daemon (fault tests)
 #   tests/harness.sh stop     stop everything it started
 #
 # State lives in $TASKER_HARNESS_DIR (default /tmp/tasker-harness-$UID). Services:
@@ -144,11 +145,17 @@ case "${1:-}" in
       start_dockerd
     fi
     ;;
+  restart-docker)
+    # For fault tests: stop the private dockerd this harness started and start it again.
+    [ -f "$dir/dockerd.pid" ] || { log "no private dockerd to restart (a reused daemon is not ours)"; exit 1; }
+    stop_one dockerd
+    start_dockerd
+    ;;
   stop)
     for name in fauxqs registry moto dockerd; do stop_one "$name"; done
     ;;
   *)
-    echo "usage: $0 start|ensure|stop" >&2
+    echo "usage: $0 start|ensure|restart-docker|stop" >&2
     exit 2
     ;;
 esac
