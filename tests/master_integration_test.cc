@@ -159,6 +159,43 @@ TEST_F(MasterIntegrationTest, KilledRunResumesWithEveryResultOnce) {
   EXPECT_TRUE(left->empty()) << left->size() << " container(s) left";
 }
 
+// Two `tasker submit --wait` runs on the same queues, one agent: each run prints exactly its own
+// results, none is lost or taken by the other.
+TEST_F(MasterIntegrationTest, TwoMastersOnTheSameQueuesEachGetTheirOwnResults) {
+  TASKER_REQUIRE_ENV(docker_host, "DOCKER_HOST");
+  const std::string broker = "sqlite:" + (dir_ / "queue.db").string();
+  {
+    auto opened = open_broker(*parse_broker_address(broker));
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE((*opened)->create_queue("tasks", {}).ok());
+    ASSERT_TRUE((*opened)->create_queue("results", {}).ok());
+  }
+  const auto a_tasks = write_tasks("a.jsonl", 6, "echo a{n}");
+  const auto b_tasks = write_tasks("b.jsonl", 6, "echo b{n}");
+  ChildProcess agent({TASKER_BINARY, "agent", "--broker", broker, "--tasks", "tasks", "--results", "results",
+                      "--slots", "4", "--poll-wait", "1", "--network", "none"},
+                     {}, (dir_ / "agent.log").string());
+  auto submit = [&](const std::string& tasks, const std::string& name) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TASKER_BINARY, "submit", tasks, "--wait", "--broker", broker, "--tasks",
+                                 "tasks", "--results", "results", "--progress", "none", "--run-id", name},
+        std::map<std::string, std::string>{}, (dir_ / (name + ".out")).string());
+  };
+  auto a = submit(a_tasks, "run-a");
+  auto b = submit(b_tasks, "run-b");
+  ASSERT_EQ(a->wait_for(120s), 0) << a->output();
+  ASSERT_EQ(b->wait_for(120s), 0) << b->output();
+  for (const auto& [process, prefix] : {std::pair{a.get(), "a"}, std::pair{b.get(), "b"}}) {
+    auto results = parse_results(process->output());
+    ASSERT_EQ(results.size(), 6u) << process->output();
+    for (const auto& [id, got] : results) {
+      ASSERT_EQ(got.size(), 1u) << id;
+      EXPECT_EQ(got[0].payload.substr(0, 1), prefix) << id << " reached the wrong master";
+      EXPECT_EQ(got[0].run_id, std::string("run-") + prefix);
+    }
+  }
+}
+
 // A supply of 100,000 tasks goes through `tasker submit` with bounded memory: the master never
 // holds the whole supply.
 TEST_F(MasterIntegrationTest, SubmitOf100000TasksStaysUnder100MiB) {
