@@ -146,9 +146,8 @@ void three_processes(const std::string& path, int count) {
   const auto start = Clock::now();
   const pid_t producer = fork_child([&] { send_all(*open_bench_queue(path), count); });
   const pid_t first = fork_child([&] { receive_and_ack_all(*open_bench_queue(path), count / 2); });
-  const pid_t second = fork_child([&] {
-    receive_and_ack_all(*open_bench_queue(path), count - count / 2);
-  });
+  const pid_t second =
+      fork_child([&] { receive_and_ack_all(*open_bench_queue(path), count - count / 2); });
   wait_child(producer);
   wait_child(first);
   wait_child(second);

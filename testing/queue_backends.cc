@@ -49,8 +49,8 @@ std::string QueueConformanceTest::unique_queue_name(std::string_view hint) {
 }
 
 std::unique_ptr<Queue> QueueConformanceTest::make_queue(const QueueOptions& options) {
-  const std::string name = unique_queue_name(
-      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const std::string name =
+      unique_queue_name(::testing::UnitTest::GetInstance()->current_test_info()->name());
   Status created = broker_->create_queue(name, options);
   EXPECT_TRUE(created.ok()) << created.error().message;
   if (!created) return nullptr;

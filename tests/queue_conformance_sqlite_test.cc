@@ -11,7 +11,8 @@ namespace {
 Expected<std::unique_ptr<Broker>> open_sqlite_broker() {
   static TempDir directory;
   static std::atomic<int> counter{0};
-  auto address = parse_broker_address("sqlite:" + directory.file(std::to_string(counter++) + ".db"));
+  auto address =
+      parse_broker_address("sqlite:" + directory.file(std::to_string(counter++) + ".db"));
   if (!address) return address.error();
   return open_broker(*address);
 }

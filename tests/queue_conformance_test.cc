@@ -29,7 +29,8 @@ QueueOptions with_visibility(seconds visibility) {
 
 std::vector<std::string> numbered(std::string_view prefix, int from, int count) {
   std::vector<std::string> bodies;
-  for (int i = from; i < from + count; ++i) bodies.push_back(std::string(prefix) + std::to_string(i));
+  for (int i = from; i < from + count; ++i)
+    bodies.push_back(std::string(prefix) + std::to_string(i));
   return bodies;
 }
 
@@ -46,8 +47,8 @@ std::vector<Message> receive_up_to(Queue& queue, std::size_t count, seconds pati
   std::vector<Message> all;
   const auto deadline = Clock::now() + patience;
   while (all.size() < count && Clock::now() < deadline) {
-    auto batch = queue.receive(std::min(count - all.size(), Queue::kMaxBatch), seconds(1),
-                               visibility);
+    auto batch =
+        queue.receive(std::min(count - all.size(), Queue::kMaxBatch), seconds(1), visibility);
     EXPECT_TRUE(batch.ok()) << batch.error().message;
     if (!batch) break;
     for (Message& message : *batch) all.push_back(std::move(message));
@@ -287,7 +288,8 @@ TEST_P(QueueConformanceTest, ConcurrentConsumersEachGetDistinctMessages) {
   constexpr int kMessages = 60;
   auto queue = make_queue(with_visibility(seconds(30)));
   ASSERT_NE(queue, nullptr);
-  for (int batch = 0; batch < kMessages / 10; ++batch) send_all(*queue, numbered("m", batch * 10, 10));
+  for (int batch = 0; batch < kMessages / 10; ++batch)
+    send_all(*queue, numbered("m", batch * 10, 10));
 
   std::mutex mutex;
   std::map<std::string, int> deliveries;  // guarded by mutex

@@ -16,8 +16,8 @@
 #include <sstream>
 #include <thread>
 
-#include "testing/queue_backends.h"
 #include "tasker/queue.h"
+#include "testing/queue_backends.h"
 
 extern char** environ;
 
@@ -44,7 +44,8 @@ int wait_exit(pid_t pid, std::chrono::seconds patience) {
   const auto deadline = Clock::now() + patience;
   int status = 0;
   while (Clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
     std::this_thread::sleep_for(milliseconds(10));
   }
   ::kill(pid, SIGKILL);
@@ -54,9 +55,9 @@ int wait_exit(pid_t pid, std::chrono::seconds patience) {
 
 /// What one consumer's log says.
 struct ConsumerLog {
-  std::map<std::string, int> acks;  ///< body -> successful acks
+  std::map<std::string, int> acks;    ///< body -> successful acks
   std::set<std::string> last_intent;  ///< the bodies of an ack batch with no results logged
-  std::set<std::string> unacked;  ///< bodies received but never logged as acked
+  std::set<std::string> unacked;      ///< bodies received but never logged as acked
   std::size_t ack_lines = 0;
 };
 
@@ -156,9 +157,10 @@ void run_crash_scenario(std::size_t kill_after) {
   std::size_t redelivered = 0;
   for (const std::string& body : a.unacked) redelivered += b.acks.contains(body);
   EXPECT_GT(redelivered, 0u) << "the victim died holding no message: nothing was redelivered";
-  std::printf("killed after %zu acks: %zu of the victim's unacked messages were redelivered and "
-              "acked by the survivor, %zu were in its unconfirmed last ack\n",
-              a.ack_lines, redelivered, unconfirmed);
+  std::printf(
+      "killed after %zu acks: %zu of the victim's unacked messages were redelivered and "
+      "acked by the survivor, %zu were in its unconfirmed last ack\n",
+      a.ack_lines, redelivered, unconfirmed);
 
   auto queue = (*broker)->open_queue("crash");
   ASSERT_TRUE(queue.ok());

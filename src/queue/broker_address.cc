@@ -14,8 +14,8 @@ constexpr std::string_view kAcceptedForms =
     "https://sqs.us-east-1.amazonaws.com/123456789012/tasks";
 
 Error bad_address(std::string_view address, std::string_view reason) {
-  return Error::invalid(fmt::format("broker address {}: {}; {}", quote_for_message(address),
-                                    reason, kAcceptedForms));
+  return Error::invalid(
+      fmt::format("broker address {}: {}; {}", quote_for_message(address), reason, kAcceptedForms));
 }
 
 bool is_host_char(char c) {
@@ -47,8 +47,9 @@ std::string check_authority(std::string_view authority) {
     }
     if (host.empty()) return "the URL has no host";
     for (char c : host) {
-      if (!is_host_char(c)) return fmt::format("the host has the character {}",
-                                               quote_for_message(std::string_view(&c, 1)));
+      if (!is_host_char(c))
+        return fmt::format("the host has the character {}",
+                           quote_for_message(std::string_view(&c, 1)));
     }
   }
   if (!port.empty()) {
@@ -77,10 +78,12 @@ std::optional<std::string> aws_region(std::string_view authority) {
 }
 
 Expected<BrokerAddress> parse_sqlite(std::string_view address, std::string_view path) {
-  if (path.empty()) return bad_address(address, "the SQLite database path after 'sqlite:' is empty");
+  if (path.empty())
+    return bad_address(address, "the SQLite database path after 'sqlite:' is empty");
   // A URL-style `sqlite://x` would silently mean the absolute path `//x`; say what was meant.
   if (path.starts_with("//")) {
-    return bad_address(address, "write sqlite:PATH without '//' (sqlite:queue.db, sqlite:/abs/q.db)");
+    return bad_address(address,
+                       "write sqlite:PATH without '//' (sqlite:queue.db, sqlite:/abs/q.db)");
   }
   if (path.find('\0') != std::string_view::npos) {
     return bad_address(address, "the SQLite database path contains a NUL byte");
@@ -124,9 +127,9 @@ Expected<BrokerAddress> parse_queue_url(std::string_view address, std::string_vi
   const std::string_view account = path.substr(0, middle);
   for (char c : account) {
     if (!is_host_char(c)) {
-      return bad_address(address, fmt::format("the account {} has the character {}",
-                                              quote_for_message(account),
-                                              quote_for_message(std::string_view(&c, 1))));
+      return bad_address(
+          address, fmt::format("the account {} has the character {}", quote_for_message(account),
+                               quote_for_message(std::string_view(&c, 1))));
     }
   }
   const std::string_view name = path.substr(middle + 1);
@@ -151,8 +154,8 @@ Expected<BrokerAddress> parse_broker_address(std::string_view address) {
   if (address.starts_with("http://")) return parse_queue_url(address, "http", address.substr(7));
   const auto colon = address.find(':');
   if (colon != std::string_view::npos) {
-    return bad_address(address, fmt::format("unknown scheme {}",
-                                            quote_for_message(address.substr(0, colon))));
+    return bad_address(
+        address, fmt::format("unknown scheme {}", quote_for_message(address.substr(0, colon))));
   }
   return bad_address(address, "it has no scheme (for a file, write sqlite:PATH)");
 }

@@ -105,11 +105,5 @@ TEST(BrokerAddressTest, OverlongQueueNameIsRefused) {
   EXPECT_NE(message.find("81 bytes long"), std::string::npos) << message;
 }
 
-TEST(BrokerAddressTest, SqsBackendIsReportedUnavailableUntilBuilt) {
-  auto broker = open_broker(parsed("sqs://tasks"));
-  if (broker.ok()) GTEST_SKIP() << "the SQS backend is built in";
-  EXPECT_EQ(broker.error().kind, ErrorKind::kUnavailable);
-}
-
 }  // namespace
 }  // namespace tasker

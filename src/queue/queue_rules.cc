@@ -58,8 +58,8 @@ Status validate_visibility(std::chrono::seconds visibility) {
 
 Status validate_receive(std::size_t max_messages, std::chrono::milliseconds wait) {
   if (max_messages < 1 || max_messages > Queue::kMaxBatch) {
-    return Error::invalid(fmt::format("receive of {} messages: ask for 1 to {}", max_messages,
-                                      Queue::kMaxBatch));
+    return Error::invalid(
+        fmt::format("receive of {} messages: ask for 1 to {}", max_messages, Queue::kMaxBatch));
   }
   if (wait.count() < 0 || wait > kMaxReceiveWait) {
     return Error::invalid(fmt::format("receive wait of {} ms is out of range: give 0 to {} ms",
@@ -81,9 +81,10 @@ Status validate_send_batch(const std::vector<std::string>& bodies) {
   std::size_t total = 0;
   for (const std::string& body : bodies) total += body.size();
   if (total > kMaxBodyBytes) {
-    return Error::invalid(fmt::format(
-        "send batch of {} bytes is over the {} byte limit for one batch: send fewer bodies per call",
-        total, kMaxBodyBytes));
+    return Error::invalid(
+        fmt::format("send batch of {} bytes is over the {} byte limit for one batch: send fewer "
+                    "bodies per call",
+                    total, kMaxBodyBytes));
   }
   return Status::success();
 }
@@ -99,7 +100,8 @@ Status validate_body(std::string_view body) {
 
 Status validate_max_receive_count(int count) {
   if (count < 1 || count > 1000) {
-    return Error::invalid(fmt::format("max receive count {} is out of range: give 1 to 1000", count));
+    return Error::invalid(
+        fmt::format("max receive count {} is out of range: give 1 to 1000", count));
   }
   return Status::success();
 }

@@ -32,7 +32,6 @@ Status validate_queue_name(std::string_view name);
 /// message stays on one line.
 std::string quote_for_message(std::string_view text);
 
-
 /// Checks a visibility timeout: 0 to 12 hours.
 Status validate_visibility(std::chrono::seconds visibility);
 

@@ -52,7 +52,8 @@ void write_all(int fd, const std::string& text) {
 int produce(Queue& queue, int count) {
   for (int next = 0; next < count;) {
     std::vector<std::string> bodies;
-    while (next < count && bodies.size() < Queue::kMaxBatch) bodies.push_back(std::to_string(next++));
+    while (next < count && bodies.size() < Queue::kMaxBatch)
+      bodies.push_back(std::to_string(next++));
     auto sent = queue.send(bodies);
     if (!sent) {
       std::fprintf(stderr, "send: %s\n", sent.error().message.c_str());
@@ -71,8 +72,8 @@ int consume(Queue& queue, const char* log_path, const char* stop_path, int work_
   const int log = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) return 2;
   for (;;) {
-    auto batch = queue.receive(Queue::kMaxBatch, std::chrono::milliseconds(200),
-                               std::chrono::seconds(1));
+    auto batch =
+        queue.receive(Queue::kMaxBatch, std::chrono::milliseconds(200), std::chrono::seconds(1));
     if (!batch) {
       std::fprintf(stderr, "receive: %s\n", batch.error().message.c_str());
       return 1;
@@ -110,7 +111,8 @@ int consume(Queue& queue, const char* log_path, const char* stop_path, int work_
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "produce" && argc == 5) return produce(*open_queue(argv[2], argv[3]), std::atoi(argv[4]));
+  if (mode == "produce" && argc == 5)
+    return produce(*open_queue(argv[2], argv[3]), std::atoi(argv[4]));
   if (mode == "consume" && argc == 7) {
     return consume(*open_queue(argv[2], argv[3]), argv[4], argv[5], std::atoi(argv[6]));
   }

@@ -37,8 +37,8 @@ PRAGMA user_version = 1;
 
 Status check_name(const std::string& name) {
   if (name.find("://") != std::string::npos) {
-    return Error::invalid(fmt::format(
-        "queue {} is a URL: the SQLite broker opens queues by name", quote_for_message(name)));
+    return Error::invalid(fmt::format("queue {} is a URL: the SQLite broker opens queues by name",
+                                      quote_for_message(name)));
   }
   return validate_queue_name(name);
 }
@@ -76,8 +76,8 @@ Expected<std::unique_ptr<SqliteBroker>> SqliteBroker::open(const std::string& pa
   auto checkpointer = Checkpointer::start(path);
   if (!checkpointer) return checkpointer.error();
   (*checkpointer)->watch(db);
-  return std::unique_ptr<SqliteBroker>(new SqliteBroker(
-      path, std::move(*connection), std::move(*wake), std::move(*checkpointer)));
+  return std::unique_ptr<SqliteBroker>(
+      new SqliteBroker(path, std::move(*connection), std::move(*wake), std::move(*checkpointer)));
 }
 
 Status SqliteBroker::create_queue(const std::string& name, const QueueOptions& options) {
@@ -87,8 +87,8 @@ Status SqliteBroker::create_queue(const std::string& name, const QueueOptions& o
     TASKER_TRY(check_name(*options.dead_letter_queue));
     TASKER_TRY(validate_max_receive_count(options.max_receive_count));
     if (*options.dead_letter_queue == name) {
-      return Error::invalid(fmt::format("queue {} cannot be its own dead-letter queue",
-                                        quote_for_message(name)));
+      return Error::invalid(
+          fmt::format("queue {} cannot be its own dead-letter queue", quote_for_message(name)));
     }
   }
   std::lock_guard lock(mutex_);
@@ -136,8 +136,8 @@ Status SqliteBroker::delete_queue(const std::string& name) {
     auto done = connection_->step(*remove, "deleting the queue");
     if (!done) return done.error();
     if (connection_->changes() == 0) {
-      return Error::not_found(fmt::format("queue {} does not exist in sqlite:{}",
-                                          quote_for_message(name), path_));
+      return Error::not_found(
+          fmt::format("queue {} does not exist in sqlite:{}", quote_for_message(name), path_));
     }
     return Status::success();
   });
@@ -155,8 +155,8 @@ Status SqliteBroker::purge_queue(const std::string& name) {
     auto found = connection_->step(*find, "looking up the queue");
     if (!found) return found.error();
     if (!*found) {
-      return Error::not_found(fmt::format("queue {} does not exist in sqlite:{}",
-                                          quote_for_message(name), path_));
+      return Error::not_found(
+          fmt::format("queue {} does not exist in sqlite:{}", quote_for_message(name), path_));
     }
     purge->bind(1, find->column_int(0));
     find->reset();

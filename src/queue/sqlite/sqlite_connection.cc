@@ -37,10 +37,8 @@ std::int64_t wall_clock_ms() {
 Expected<std::unique_ptr<Connection>> Connection::open(const std::string& path,
                                                        std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
-  const int code = sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+  const int code = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (code != SQLITE_OK) {
     std::string reason = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
     sqlite3_close(db);
@@ -78,8 +76,7 @@ int Connection::on_busy(void* self, int attempts) {
 }
 
 Error Connection::error(std::string_view what, int code) const {
-  const std::string message =
-      fmt::format("sqlite:{}: {}: {}", path_, what, sqlite3_errmsg(db_));
+  const std::string message = fmt::format("sqlite:{}: {}: {}", path_, what, sqlite3_errmsg(db_));
   switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

@@ -33,10 +33,9 @@ struct PendingDelivery {
 
 }  // namespace
 
-Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const std::string& path,
-                                                         const std::string& name,
-                                                         std::shared_ptr<WakeSignal> wake,
-                                                         std::shared_ptr<Checkpointer> checkpointer) {
+Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(
+    const std::string& path, const std::string& name, std::shared_ptr<WakeSignal> wake,
+    std::shared_ptr<Checkpointer> checkpointer) {
   auto connection = Connection::open(path, kBusyTimeout);
   if (!connection) return connection.error();
   Connection& db = **connection;
@@ -47,8 +46,8 @@ Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const std::string& path
   auto found = db.step(*find, "looking up the queue");
   if (!found) return found.error();
   if (!*found) {
-    return Error::not_found(fmt::format(
-        "queue {} does not exist in sqlite:{}: create it first", quote_for_message(name), path));
+    return Error::not_found(fmt::format("queue {} does not exist in sqlite:{}: create it first",
+                                        quote_for_message(name), path));
   }
   const std::int64_t queue_id = find->column_int(0);
 
@@ -200,7 +199,8 @@ Expected<std::vector<Message>> SqliteQueue::receive_once(
           s.dead_letter.bind(1, dead_letter_id);
           s.dead_letter.bind(2, now);
           s.dead_letter.bind(3, message.id);
-          auto moved = connection_->step(s.dead_letter, "moving a message to the dead-letter queue");
+          auto moved =
+              connection_->step(s.dead_letter, "moving a message to the dead-letter queue");
           s.dead_letter.reset();
           if (!moved) return moved.error();
           continue;
@@ -234,9 +234,9 @@ Expected<std::vector<Message>> SqliteQueue::receive_once(
   return received;
 }
 
-Expected<std::vector<Message>> SqliteQueue::receive(std::size_t max_messages,
-                                                    std::chrono::milliseconds wait,
-                                                    std::optional<std::chrono::seconds> visibility) {
+Expected<std::vector<Message>> SqliteQueue::receive(
+    std::size_t max_messages, std::chrono::milliseconds wait,
+    std::optional<std::chrono::seconds> visibility) {
   TASKER_TRY(validate_receive(max_messages, wait));
   if (visibility) TASKER_TRY(validate_visibility(*visibility));
   const auto deadline = std::chrono::steady_clock::now() + wait;
@@ -252,7 +252,8 @@ Expected<std::vector<Message>> SqliteQueue::receive(std::size_t max_messages,
     auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
     if (next_visible_at_ms > 0) {
       // An in-flight message comes back without anyone sending: wake up when it does.
-      const auto until_visible = std::chrono::milliseconds(next_visible_at_ms - wall_clock_ms() + 1);
+      const auto until_visible =
+          std::chrono::milliseconds(next_visible_at_ms - wall_clock_ms() + 1);
       timeout = std::min<std::chrono::microseconds>(timeout, until_visible);
     }
     // A backstop against a waker this process cannot see (an older tasker on the same file).
@@ -269,8 +270,8 @@ Expected<SqliteQueue::Receipt> SqliteQueue::parse_receipt(const std::string& rec
   if (second == std::string::npos || !parse_number(text.substr(0, first), parsed.queue_id, 10) ||
       !parse_number(text.substr(first + 1, second - first - 1), parsed.message_id, 10) ||
       !parse_number(text.substr(second + 1), parsed.token, 16)) {
-    return Error::invalid(fmt::format("receipt {} is not one a SQLite queue issued",
-                                      quote_for_message(receipt)));
+    return Error::invalid(
+        fmt::format("receipt {} is not one a SQLite queue issued", quote_for_message(receipt)));
   }
   if (parsed.queue_id != queue_id_) {
     return Error::invalid(fmt::format("receipt {} belongs to another queue, not {}",

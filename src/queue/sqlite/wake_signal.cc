@@ -35,8 +35,8 @@ Expected<std::shared_ptr<WakeSignal>> WakeSignal::open(const std::string& databa
   const std::string path = database_path + "-wake";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
-    return Error::unavailable(fmt::format("cannot open the queue wake-up file {}: {}", path,
-                                          std::strerror(errno)));
+    return Error::unavailable(
+        fmt::format("cannot open the queue wake-up file {}: {}", path, std::strerror(errno)));
   }
   struct stat info {};
   // Growing the file to a page (never shrinking it) is safe when several processes race here.
@@ -44,15 +44,15 @@ Expected<std::shared_ptr<WakeSignal>> WakeSignal::open(const std::string& databa
       (static_cast<std::size_t>(info.st_size) < kFileSize && ::ftruncate(fd, kFileSize) != 0)) {
     const int saved = errno;
     ::close(fd);
-    return Error::unavailable(fmt::format("cannot size the queue wake-up file {}: {}", path,
-                                          std::strerror(saved)));
+    return Error::unavailable(
+        fmt::format("cannot size the queue wake-up file {}: {}", path, std::strerror(saved)));
   }
   void* mapping = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const int saved = errno;
   ::close(fd);
   if (mapping == MAP_FAILED) {
-    return Error::unavailable(fmt::format("cannot map the queue wake-up file {}: {}", path,
-                                          std::strerror(saved)));
+    return Error::unavailable(
+        fmt::format("cannot map the queue wake-up file {}: {}", path, std::strerror(saved)));
   }
   return std::shared_ptr<WakeSignal>(
       new WakeSignal(static_cast<std::uint32_t*>(mapping), kFileSize));
