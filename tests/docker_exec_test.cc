@@ -42,8 +42,8 @@ class TaskerExecTest : public ::testing::Test {
   }
   // A task as JSON, quoted for the shell; `command` must not contain a single quote.
   std::string task_argument(const std::string& id, const std::string& command) {
-    return "'{\"id\":\"" + id + "\",\"image\":\"" + image_ + "\",\"network\":\"none\",\"arguments\":\"" +
-           command + "\"}'";
+    return "'{\"id\":\"" + id + "\",\"image\":\"" + image_ +
+           "\",\"network\":\"none\",\"arguments\":\"" + command + "\"}'";
   }
   std::string image_;
 };

@@ -89,7 +89,8 @@ TEST_F(DockerRuntimeTest, ShortLivedContainersLoseNoOutput) {
 // Given a non-zero exit, we should report the code and the last stderr line.
 TEST_F(DockerRuntimeTest, NonZeroExitReportsCodeAndLastStderrLine) {
   const auto failed =
-      run(docker_task("exit3", image_, {"sh", "-c", "echo partial; echo first >&2; echo boom >&2; exit 3"}))
+      run(docker_task("exit3", image_,
+                      {"sh", "-c", "echo partial; echo first >&2; echo boom >&2; exit 3"}))
           .outcome;
   EXPECT_FALSE(failed.result.is_success);
   EXPECT_FALSE(failed.retryable);
@@ -133,7 +134,8 @@ TEST_F(DockerRuntimeTest, TimeoutKillsAndRemoves) {
 
 // Given a task over its memory limit, we should report it OOM-killed, not a bare exit 137.
 TEST_F(DockerRuntimeTest, OomKilledTaskSaysSo) {
-  Task task = docker_task("oom", image_, {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  Task task =
+      docker_task("oom", image_, {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
   task.memory_bytes = 16 << 20;
   const auto result = run(task).outcome.result;
   EXPECT_FALSE(result.is_success);
@@ -162,7 +164,8 @@ TEST_F(DockerRuntimeTest, InvalidTaskIsAnsweredNotRetried) {
   EXPECT_FALSE(outcome.result.is_success);
   EXPECT_FALSE(outcome.retryable);
   EXPECT_EQ(outcome.result.error, "invalid-task");
-  EXPECT_EQ(outcome.result.payload.rfind("invalid task: \"image\": ", 0), 0u) << outcome.result.payload;
+  EXPECT_EQ(outcome.result.payload.rfind("invalid task: \"image\": ", 0), 0u)
+      << outcome.result.payload;
 }
 
 // Given a command the image does not have, we should say the container could not start.
@@ -181,7 +184,8 @@ TEST_F(DockerRuntimeTest, StopRequestKillsAndIsRetryable) {
     stop.request_stop();
   });
   const auto started = std::chrono::steady_clock::now();
-  const auto outcome = run(docker_task("stopped", image_, {"sleep", "60"}), stop.get_token()).outcome;
+  const auto outcome =
+      run(docker_task("stopped", image_, {"sleep", "60"}), stop.get_token()).outcome;
   stopper.join();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
   EXPECT_TRUE(outcome.retryable);
@@ -192,7 +196,8 @@ TEST_F(DockerRuntimeTest, StopRequestKillsAndIsRetryable) {
 TEST_F(DockerRuntimeTest, UnreachableDaemonIsRetryable) {
   DockerClient nowhere(*parse_docker_host("unix:///tmp/tasker-no-such-docker.sock"));
   DockerRuntime runtime(nowhere);
-  const auto outcome = runtime.run(docker_task("lost", image_, {"true"}), RunContext{agent_, 1}, {});
+  const auto outcome =
+      runtime.run(docker_task("lost", image_, {"true"}), RunContext{agent_, 1}, {});
   EXPECT_TRUE(outcome.retryable);
   EXPECT_EQ(outcome.result.error, "docker");
   EXPECT_EQ(outcome.result.payload.rfind(
@@ -243,7 +248,8 @@ TEST_F(DockerRuntimeTest, ConcurrentTasksKeepTheirOwnOutput) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       const std::string word = "parallel-" + std::to_string(i);
-      results[i] = run(docker_task(word, image_, {"sh", "-c", "sleep 0.3; echo " + word})).outcome.result;
+      results[i] =
+          run(docker_task(word, image_, {"sh", "-c", "sleep 0.3; echo " + word})).outcome.result;
     });
   }
   for (auto& thread : threads) thread.join();

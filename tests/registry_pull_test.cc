@@ -105,7 +105,8 @@ TEST_F(RegistryPullTest, ConcurrentTasksShareOnePull) {
   std::vector<TaskResult> results(3);
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
-    threads.emplace_back([&, i] { results[i] = run(runtime, pushed_, "shared-" + std::to_string(i)); });
+    threads.emplace_back(
+        [&, i] { results[i] = run(runtime, pushed_, "shared-" + std::to_string(i)); });
   }
   for (auto& thread : threads) thread.join();
   for (int i = 0; i < 3; ++i) {
@@ -171,7 +172,8 @@ TEST(DockerSuiteEndTest, NoTaskerContainerIsLeft) {
   }
   for (const auto& container : left) {
     ADD_FAILURE() << "left behind: container " << container.id.substr(0, 12) << " of task "
-                  << container.task_id << " of agent " << container.agent << " (" << container.state << ")";
+                  << container.task_id << " of agent " << container.agent << " (" << container.state
+                  << ")";
   }
 }
 

@@ -1,7 +1,8 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <sstream>
 #include <stop_token>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -66,7 +67,8 @@ std::function<int()> setup_exec(CLI::App& command) {
     docker::DockerRuntime runtime(client, options);
     auto detail = runtime.run_detailed(*task, RunContext{host_name(), 1}, stop.get_token());
     if (f->show_output) {
-      std::cerr << "--- stdout (tail) ---\n" << detail.stdout_tail << "\n--- stderr (tail) ---\n"
+      std::cerr << "--- stdout (tail) ---\n"
+                << detail.stdout_tail << "\n--- stderr (tail) ---\n"
                 << detail.stderr_tail << "\n";
     }
     print_result(detail.outcome.result);

@@ -36,8 +36,8 @@ bool looks_not_found(std::string_view message) {
 // The daemon's `{"message": ...}`, else the body itself, on one line.
 std::string daemon_message(const http::Response& response) {
   std::string message = response.body;
-  if (auto json = json_util::parse_object(response.body); json && json->contains("message") &&
-                                                          (*json)["message"].is_string()) {
+  if (auto json = json_util::parse_object(response.body);
+      json && json->contains("message") && (*json)["message"].is_string()) {
     message = (*json)["message"].get<std::string>();
   }
   for (char& c : message) {
@@ -68,8 +68,9 @@ Expected<Endpoint> parse_docker_host(std::string_view docker_host) {
   if (docker_host.rfind("unix://", 0) == 0) {
     const auto path = docker_host.substr(7);
     if (path.empty() || path.front() != '/') {
-      return Error::invalid("DOCKER_HOST=" + endpoint.address +
-                            ": a unix socket needs an absolute path, e.g. unix:///var/run/docker.sock");
+      return Error::invalid(
+          "DOCKER_HOST=" + endpoint.address +
+          ": a unix socket needs an absolute path, e.g. unix:///var/run/docker.sock");
     }
     endpoint.unix_socket = std::string(path);
     endpoint.base_url = "http://localhost";
@@ -197,10 +198,11 @@ Expected<http::Response> DockerClient::ping_daemon() {
   request.url = endpoint_.base_url + "/_ping";
   request.timeout = std::chrono::milliseconds(10000);
   auto response = lease().transport->perform(request);
-  if (!response) return Error::unavailable(unreachable_message(endpoint_, response.error().message));
+  if (!response)
+    return Error::unavailable(unreachable_message(endpoint_, response.error().message));
   if (response->status != 200) {
-    return Error::unavailable(unreachable_message(endpoint_, "/_ping answered HTTP " +
-                                                                 std::to_string(response->status)));
+    return Error::unavailable(
+        unreachable_message(endpoint_, "/_ping answered HTTP " + std::to_string(response->status)));
   }
   return response;
 }
@@ -285,9 +287,8 @@ Status DockerClient::stream_progress(http::Request request, std::string_view pat
       if (auto json = json_util::parse_object(line); json && stream_error.empty()) {
         if (auto it = json->find("error"); it != json->end() && it->is_string()) {
           stream_error = it->get<std::string>();
-        } else if (auto detail = json->find("errorDetail"); detail != json->end() &&
-                                                            detail->is_object() &&
-                                                            detail->contains("message")) {
+        } else if (auto detail = json->find("errorDetail");
+                   detail != json->end() && detail->is_object() && detail->contains("message")) {
           stream_error = detail->value("message", "unknown error");
         }
       }
@@ -346,21 +347,23 @@ Status DockerClient::push_image(const std::string& image,
 
 Status DockerClient::tag_image(const std::string& source, const std::string& target) {
   const auto name = split_image_for_pull(target);
-  auto response = short_call("POST",
-                             "/images/" + source + "/tag?repo=" + http::url_encode(name.repository) +
-                                 "&tag=" + http::url_encode(name.tag),
-                             "tag " + source + " as " + target);
+  auto response =
+      short_call("POST",
+                 "/images/" + source + "/tag?repo=" + http::url_encode(name.repository) +
+                     "&tag=" + http::url_encode(name.tag),
+                 "tag " + source + " as " + target);
   return response ? Status::success() : Status(response.error());
 }
 
 Status DockerClient::remove_image(const std::string& image) {
-  auto response = short_call("DELETE", "/images/" + image + "?force=1", "remove image " + image, {404});
+  auto response =
+      short_call("DELETE", "/images/" + image + "?force=1", "remove image " + image, {404});
   return response ? Status::success() : Status(response.error());
 }
 
 Expected<std::string> DockerClient::create_container(const nlohmann::json& config) {
-  auto response = short_call("POST", "/containers/create", "create container", {},
-                             json_util::dump(config));
+  auto response =
+      short_call("POST", "/containers/create", "create container", {}, json_util::dump(config));
   if (!response) return response.error();
   auto json = json_util::parse_object(response->body);
   if (!json || !json->contains("Id") || !(*json)["Id"].is_string()) {
@@ -392,7 +395,8 @@ Status DockerClient::attach_container(const std::string& id, const std::function
     return true;
   };
   request.abort_if = abort_if;
-  auto response = call(std::move(request), "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1");
+  auto response =
+      call(std::move(request), "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1");
   if (!response) return response.error();
   if (!opened) {
     http::Response with_body = *response;
@@ -403,7 +407,8 @@ Status DockerClient::attach_container(const std::string& id, const std::function
 }
 
 Status DockerClient::start_container(const std::string& id) {
-  auto response = short_call("POST", "/containers/" + id + "/start", "start container " + id.substr(0, 12));
+  auto response =
+      short_call("POST", "/containers/" + id + "/start", "start container " + id.substr(0, 12));
   return response ? Status::success() : Status(response.error());
 }
 
@@ -415,22 +420,23 @@ Expected<int> DockerClient::wait_container(const std::string& id, std::chrono::m
   request.abort_if = abort_if;
   auto response = call(std::move(request), "/containers/" + id + "/wait");
   if (!response) return response.error();
-  if (!success(*response)) return response_error(*response, "wait for container " + id.substr(0, 12));
+  if (!success(*response))
+    return response_error(*response, "wait for container " + id.substr(0, 12));
   auto json = json_util::parse_object(response->body);
   if (!json || !json->contains("StatusCode") || !(*json)["StatusCode"].is_number_integer()) {
     return Error::internal("wait for container: unexpected answer: " + response->body);
   }
-  if (auto error = json->find("Error"); error != json->end() && error->is_object() &&
-                                        error->contains("Message") &&
-                                        (*error)["Message"].is_string() &&
-                                        !(*error)["Message"].get<std::string>().empty()) {
+  if (auto error = json->find("Error");
+      error != json->end() && error->is_object() && error->contains("Message") &&
+      (*error)["Message"].is_string() && !(*error)["Message"].get<std::string>().empty()) {
     return Error::internal("wait for container: " + (*error)["Message"].get<std::string>());
   }
   return (*json)["StatusCode"].get<int>();
 }
 
 Expected<ContainerState> DockerClient::inspect_container(const std::string& id) {
-  auto response = short_call("GET", "/containers/" + id + "/json", "inspect container " + id.substr(0, 12));
+  auto response =
+      short_call("GET", "/containers/" + id + "/json", "inspect container " + id.substr(0, 12));
   if (!response) return response.error();
   auto json = json_util::parse_object(response->body);
   if (!json || !json->contains("State") || !(*json)["State"].is_object()) {
@@ -446,8 +452,8 @@ Expected<ContainerState> DockerClient::inspect_container(const std::string& id) 
 
 Status DockerClient::kill_container(const std::string& id) {
   // 404: already removed; 409: not running. Both mean it is not running any more.
-  auto response = short_call("POST", "/containers/" + id + "/kill", "kill container " + id.substr(0, 12),
-                             {404, 409});
+  auto response = short_call("POST", "/containers/" + id + "/kill",
+                             "kill container " + id.substr(0, 12), {404, 409});
   return response ? Status::success() : Status(response.error());
 }
 

@@ -66,7 +66,8 @@ class DockerClientTest : public ::testing::Test {
       return std::make_unique<ScriptedTransport>(&script_, &urls_);
     });
   }
-  void answer(long status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  void answer(long status, std::string body,
+              std::vector<std::pair<std::string, std::string>> headers = {}) {
     http::Response response;
     response.status = status;
     response.body = std::move(body);
@@ -103,8 +104,10 @@ TEST_F(DockerClientTest, ErrorInsidePullStreamFailsThePull) {
   auto status = client.pull_image("127.0.0.1:5000/x:1", std::nullopt);
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().kind, ErrorKind::kDenied);
-  EXPECT_EQ(status.error().message, "pull 127.0.0.1:5000/x:1: unauthorized: authentication required");
-  EXPECT_EQ(urls_[1], "POST http://localhost/v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fx&tag=1");
+  EXPECT_EQ(status.error().message,
+            "pull 127.0.0.1:5000/x:1: unauthorized: authentication required");
+  EXPECT_EQ(urls_[1],
+            "POST http://localhost/v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fx&tag=1");
 }
 
 // Given a pull refused with a status code, we should type the failure from it.
@@ -127,7 +130,8 @@ TEST_F(DockerClientTest, UnreachableDaemonIsUnavailable) {
   auto status = client.ping();
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().kind, ErrorKind::kUnavailable);
-  EXPECT_EQ(status.error().message.rfind("docker daemon unreachable at unix:///tmp/x.sock: ", 0), 0u);
+  EXPECT_EQ(status.error().message.rfind("docker daemon unreachable at unix:///tmp/x.sock: ", 0),
+            0u);
   EXPECT_TRUE(status.error().transient());
 }
 

@@ -54,7 +54,9 @@ RunOutcome docker_failure(const Task& task, const Error& error) {
 class OutputReader {
  public:
   OutputReader(DockerClient& client, std::string container_id, std::size_t tail_bytes)
-      : stdout_(tail_bytes), stderr_(tail_bytes), decoder_([this](StreamKind stream, std::string_view data) {
+      : stdout_(tail_bytes),
+        stderr_(tail_bytes),
+        decoder_([this](StreamKind stream, std::string_view data) {
           (stream == StreamKind::kStderr || stream == StreamKind::kSystemError ? stderr_ : stdout_)
               .write(data);
         }) {
@@ -144,14 +146,9 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
     host["NetworkMode"] = *options.default_network;
   }
 
-  nlohmann::json config = {{"Image", task.image},
-                           {"Labels", labels},
-                           {"AttachStdin", false},
-                           {"AttachStdout", true},
-                           {"AttachStderr", true},
-                           {"Tty", false},
-                           {"OpenStdin", false},
-                           {"HostConfig", host}};
+  nlohmann::json config = {{"Image", task.image},  {"Labels", labels},     {"AttachStdin", false},
+                           {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false},
+                           {"OpenStdin", false},   {"HostConfig", host}};
   if (!task.argv.empty()) config["Cmd"] = task.argv;
   if (task.entrypoint) {
     // An empty entrypoint clears the image's, which the API spells [""].
@@ -208,8 +205,8 @@ Status DockerRuntime::ensure_image(const std::string& image) {
     auto present = client_.image_exists(image);
     if (!present) return present.error();
     if (*present) return Status::success();
-    const std::string config = options_.docker_config.empty() ? docker_config_path()
-                                                                : options_.docker_config;
+    const std::string config =
+        options_.docker_config.empty() ? docker_config_path() : options_.docker_config;
     auto auth = registry_auth_header(image, config);
     if (!auth) return auth.error();
     ++pulls_started_;
@@ -264,8 +261,9 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
           return finish(failed(task, "pull", error.message));
         default:
           if (environment_failure(error)) return finish(docker_failure(task, error));
-          return finish(failed(task, "pull", "pull failed for " + task.image + ": " +
-                                                 without_context(error.message)));
+          return finish(
+              failed(task, "pull",
+                     "pull failed for " + task.image + ": " + without_context(error.message)));
       }
     }
     created = client_.create_container(config);
@@ -290,11 +288,11 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
       Status attach = output.finish(std::chrono::milliseconds(0));
       remove_later(id);
       return finish(docker_failure(
-          task, attach ? Error::timeout("docker daemon at " + client_.endpoint().address +
-                                        " did not open the output stream of container " +
-                                        short_id + " within " +
-                                        std::to_string(kAttachLimit.count() / 1000) + " s")
-                       : attach.error()));
+          task,
+          attach ? Error::timeout("docker daemon at " + client_.endpoint().address +
+                                  " did not open the output stream of container " + short_id +
+                                  " within " + std::to_string(kAttachLimit.count() / 1000) + " s")
+                 : attach.error()));
     }
 
     // 4. Start, then wait for the exit with what is left of the timeout.
@@ -310,10 +308,10 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
       outcome = retryable(task, "cancelled", "cancelled: the agent is stopping");
     } else if (auto started_ok = client_.start_container(id); !started_ok) {
       const Error& error = started_ok.error();
-      outcome = environment_failure(error)
-                    ? retryable(task, "docker", error.message)
-                    : failed(task, "start", "cannot start container: " +
-                                                without_context(error.message));
+      outcome =
+          environment_failure(error)
+              ? retryable(task, "docker", error.message)
+              : failed(task, "start", "cannot start container: " + without_context(error.message));
     } else {
       std::chrono::milliseconds left{0};
       if (timeout) {
@@ -365,9 +363,9 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
                                : "out of memory (killed by the kernel's OOM killer)");
         } else {
           const std::string last_error = output.err().last_line();
-          outcome = failed(task, "exit",
-                           "exit code " + std::to_string(code) +
-                               (last_error.empty() ? "" : ": " + last_error));
+          outcome = failed(
+              task, "exit",
+              "exit code " + std::to_string(code) + (last_error.empty() ? "" : ": " + last_error));
         }
       }
       outcome.result.exit_code = code;

@@ -20,7 +20,8 @@ Status LogStreamDecoder::parse_header() {
 }
 
 Status LogStreamDecoder::feed(std::string_view bytes) {
-  if (failed_) return Error::internal("docker stream: malformed frame header earlier in the stream");
+  if (failed_)
+    return Error::internal("docker stream: malformed frame header earlier in the stream");
   while (!bytes.empty()) {
     if (payload_left_ > 0) {
       const std::size_t take = std::min<std::size_t>(payload_left_, bytes.size());

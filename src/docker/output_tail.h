@@ -31,7 +31,7 @@ class OutputTail {
   void keep_tail(std::string_view bytes);
 
   std::size_t capacity_;
-  std::string ring_;          // Circular once full; ring_start_ is the oldest byte.
+  std::string ring_;  // Circular once full; ring_start_ is the oldest byte.
   std::size_t ring_start_ = 0;
   std::string partial_line_;  // The unterminated line being written (capped).
   std::string last_line_;     // The last complete non-empty line, trimmed.
