@@ -13,6 +13,7 @@ const std::vector<Subcommand>& subcommands() {
       {"submit", "Send tasks to a queue; with --wait, print their results", setup_submit},
       {"agent", "Take tasks from a queue and run each as a container", setup_agent},
       {"exec", "Run one task on the local Docker daemon and print its result", setup_exec},
+      {"queue", "Create, delete, purge or count a queue (SQS or SQLite)", setup_queue},
       {"validate", "Check a JSON-lines task file; report every bad line", setup_validate},
       {"version", "Print tasker's version", setup_version},
   };

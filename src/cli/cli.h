@@ -23,5 +23,6 @@ std::function<int()> setup_submit(CLI::App& command);
 std::function<int()> setup_run(CLI::App& command);
 std::function<int()> setup_validate(CLI::App& command);
 std::function<int()> setup_exec(CLI::App& command);
+std::function<int()> setup_queue(CLI::App& command);
 
 }  // namespace tasker::cli
