@@ -16,6 +16,7 @@
 #include "docker/docker_client.h"
 #include "http/http_client.h"
 #include "docker/docker_runtime.h"
+#include "docker/leftover_containers.h"
 #include "tasker/queue.h"
 #include "tasker/result.h"
 #include "testing/process.h"
@@ -61,7 +62,14 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
   }
 
   void TearDown() override {
-    agents_.clear();  // kills any still running
+    // Stop agents still running the way an operator would, then remove what a killed one left.
+    for (auto& agent : agents_) agent->signal(SIGTERM);
+    for (auto& agent : agents_) agent->wait_for(30s);
+    agents_.clear();
+    if (auto endpoint = docker::endpoint_from_environment(); endpoint && !agent_names_.empty()) {
+      docker::DockerClient client(*endpoint);
+      for (const auto& name : agent_names_) docker::remove_containers_of_earlier_run(client, name);
+    }
     if (broker_) {
       broker_->delete_queue(tasks_name_);
       broker_->delete_queue(results_name_);
@@ -82,6 +90,7 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
   // Starts `tasker agent` named `name` (made unique per process, since names label containers).
   ChildProcess& start_agent(std::string name, std::vector<std::string> extra = {}) {
     name += "-" + std::to_string(::getpid());
+    agent_names_.push_back(name);
     std::vector<std::string> argv = {TASKER_BINARY, "agent", "--broker", broker_address_,
                                      "--tasks", tasks_name_, "--results", results_name_,
                                      "--name", name, "--poll-wait", "1", "--network", "none"};
@@ -146,6 +155,7 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Broker> broker_;
   std::unique_ptr<Queue> tasks_, results_;
   std::vector<std::unique_ptr<ChildProcess>> agents_;
+  std::vector<std::string> agent_names_;
 };
 
 // The seed's shape: `sh -c 'sleep 1; echo 1'` gives payload "1" through a real agent.
