@@ -112,6 +112,14 @@ Expected<nlohmann::json> SqsClient::call_once(std::string_view action, const std
     return Error::internal(fmt::format("{}: the answer (HTTP {}) is not a JSON object", context,
                                        response->status));
   }
+  // Failed batch entries become error messages later: strip secrets an endpoint echoed there.
+  if (auto failed = answer.find("Failed"); failed != answer.end() && failed->is_array()) {
+    for (auto& entry : *failed) {
+      if (entry.is_object() && entry.contains("Message") && entry["Message"].is_string()) {
+        entry["Message"] = aws::redact(entry["Message"].get<std::string>(), secrets);
+      }
+    }
+  }
   return answer;
 }
 
