@@ -43,4 +43,16 @@ fi
 if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import boto3' 2>/dev/null; then
   echo "install-deps: moto_server or boto3 missing: install them with 'pip install moto[server] boto3'" >&2
 fi
+# fauxqs, the second SQS emulator of the tests, from npm at the version tests/fauxqs pins.
+fauxqs_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fauxqs"
+if command -v npm >/dev/null 2>&1; then
+  installed=$(node -p 'require(process.argv[1]).version' "$fauxqs_dir/node_modules/fauxqs/package.json" 2>/dev/null || true)
+  wanted=$(node -p 'require(process.argv[1]).dependencies.fauxqs' "$fauxqs_dir/package.json")
+  if [ "$installed" != "$wanted" ]; then
+    echo "install-deps: installing fauxqs $wanted (npm ci in tests/fauxqs)"
+    npm ci --prefix "$fauxqs_dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+else
+  echo "install-deps: npm not found; the fauxqs tests will be skipped (install nodejs and npm)" >&2
+fi
 echo "install-deps: all packages present"
