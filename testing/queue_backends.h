@@ -33,7 +33,17 @@ struct QueueBackend {
   /// True when the backend delivers one sender's messages in send order while none is
   /// redelivered (the embedded queue does; SQS standard queues do not promise it).
   bool ordered = false;
+  /// True when the backend holds SQS's documented receipt and delivery rules strictly: a stale
+  /// receipt never deletes a redelivered message, a malformed receipt is refused, and a message
+  /// is never handed to two consumers while it is invisible. SQS documents them, but standard
+  /// queues ("at least once"), moto and fauxqs do not always hold them; agent and master do not
+  /// rely on them (they answer and reduce by task id), so for other backends the suite checks
+  /// only what at-least-once promises.
+  bool strict = false;
 };
+
+/// Shows a backend by its name in test output.
+inline void PrintTo(const QueueBackend& backend, std::ostream* out) { *out << backend.name; }
 
 /// The test-name suffix for a backend (its name).
 std::string queue_backend_name(const ::testing::TestParamInfo<QueueBackend>& info);

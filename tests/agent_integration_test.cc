@@ -33,6 +33,9 @@ struct Backend {
   std::string name;
 };
 
+// Test names and logs show the backend by name, not as bytes.
+void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+
 class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -373,7 +376,8 @@ TEST_P(AgentIntegrationTest, QueueEndpointPausedThenResumedEveryTaskAnswered) {
   EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited: " << agent.output();
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, AgentIntegrationTest, ::testing::Values(Backend{"sqlite"}),
+INSTANTIATE_TEST_SUITE_P(Backends, AgentIntegrationTest,
+                         ::testing::Values(Backend{"sqlite"}, Backend{"moto"}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

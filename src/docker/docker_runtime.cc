@@ -355,6 +355,9 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
             auto state = client_.inspect_container(id);
             oom = state && state->oom_killed;
           }
+          // Under load the daemon sometimes never records the OOM event (seen on CI): a SIGKILL
+          // that tasker did not send, to a task with a memory limit, is the OOM killer's.
+          if (!oom && code == 137 && task.memory_bytes) oom = true;
         }
         if (oom) {
           outcome = failed(task, "oom",
