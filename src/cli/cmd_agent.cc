@@ -18,12 +18,6 @@
 namespace tasker::cli {
 namespace {
 
-std::string host_name() {
-  char name[256] = {0};
-  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "agent";
-  return name;
-}
-
 std::size_t default_slots() {
   // docker-tasker's nProc; the CPU count otherwise.
   const std::string n = env_or("nProc", "");
@@ -45,7 +39,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     std::string tasks = env_or("Q_TASK", "");
     std::string results = env_or("Q_RESULTS", "");
     std::size_t slots = default_slots();
-    std::string name = host_name();
+    std::string name = host_name("agent");
     double visibility = 30;
     double grace = 30;
     double poll_wait = 10;

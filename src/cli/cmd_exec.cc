@@ -11,16 +11,6 @@
 #include "docker/docker_runtime.h"
 
 namespace tasker::cli {
-namespace {
-
-// This machine's name, for the result's `agent` and the container's labels.
-std::string host_name() {
-  char name[256] = {0};
-  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "tasker-exec";
-  return name;
-}
-
-}  // namespace
 
 std::function<int()> setup_exec(CLI::App& command) {
   struct Flags {
@@ -65,7 +55,7 @@ std::function<int()> setup_exec(CLI::App& command) {
     }
     options.remove_in_background = false;
     docker::DockerRuntime runtime(client, options);
-    auto detail = runtime.run_detailed(*task, RunContext{host_name(), 1}, stop.get_token());
+    auto detail = runtime.run_detailed(*task, RunContext{host_name("tasker-exec"), 1}, stop.get_token());
     if (f->show_output) {
       std::cerr << "--- stdout (tail) ---\n"
                 << detail.stdout_tail << "\n--- stderr (tail) ---\n"

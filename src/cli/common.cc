@@ -8,6 +8,12 @@
 
 namespace tasker::cli {
 
+std::string host_name(const std::string& fallback) {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return fallback;
+  return name;
+}
+
 std::string env_or(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? std::string(value) : fallback;

@@ -15,6 +15,9 @@ inline constexpr int kExitTaskFailed = 1;   ///< A task failed or a task line wa
 inline constexpr int kExitUsage = 2;        ///< Bad flags, configuration or input file.
 inline constexpr int kExitIncomplete = 3;   ///< Timed out or interrupted: some results missing.
 
+/// This machine's host name, or `fallback` when it has none.
+std::string host_name(const std::string& fallback);
+
 /// The value of an environment variable, or `fallback`.
 std::string env_or(const char* name, const std::string& fallback);
 
