@@ -97,6 +97,9 @@ std::function<int()> setup_agent(CLI::App& command) {
     if (f->tasks.empty()) return fail("agent", Error::invalid("no tasks queue: set Q_TASK or --tasks"));
     if (f->results.empty()) return fail("agent", Error::invalid("no results queue: set Q_RESULTS or --results"));
     if (f->slots == 0) return fail("agent", Error::invalid("--slots must be at least 1"));
+    if (const std::string n = env_or("nProc", ""); !n.empty() && n.find_first_not_of("0123456789") != std::string::npos) {
+      return fail("agent", Error::invalid("nProc: '" + n + "' is not a positive whole number"));
+    }
     if (f->visibility < 1 || f->visibility > 43200) {
       return fail("agent", Error::invalid("--visibility must be between 1 and 43200 seconds"));
     }
