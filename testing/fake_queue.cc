@@ -20,11 +20,19 @@ class FakeQueue : public Queue {
       return Error::transient_failure("injected send failure");
     }
     if (bodies.size() > kMaxBatch) return Error::invalid("too many entries");
-    for (const auto& body : bodies) state_->messages[state_->next_id++].body = body;
-    state_->sent += static_cast<int>(bodies.size());
+    std::vector<Status> statuses;
+    for (const auto& body : bodies) {
+      if (!state_->refused_marker.empty() && body.find(state_->refused_marker) != std::string::npos) {
+        statuses.emplace_back(Error::invalid("body refused by the queue"));
+        continue;
+      }
+      state_->messages[state_->next_id++].body = body;
+      ++state_->sent;
+      statuses.emplace_back();
+    }
     state_->max_stored = std::max(state_->max_stored, state_->messages.size());
     state_->arrived.notify_all();
-    return std::vector<Status>(bodies.size());
+    return statuses;
   }
 
   Expected<std::vector<Message>> receive(std::size_t max_messages, std::chrono::milliseconds wait,

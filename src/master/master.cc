@@ -301,14 +301,21 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       local.swap(shared.unsendable);
     }
     for (auto& result : local) {
+      result.run_id = report.run_id;
+      if (journal) {
+        // Journaled like any result, so a resumed run does not wait for an answer that cannot come.
+        std::lock_guard lock(journal_mutex);
+        if (auto status = journal->record_result(result); !status) failure = status.error();
+      }
+      if (failure) break;
       {
         std::lock_guard lock(shared.mutex);
         shared.outstanding.erase(result.id);
       }
       shared.changed.notify_all();
-      result.run_id = report.run_id;
       deliver(result);
     }
+    if (failure) break;
     {
       std::lock_guard lock(shared.mutex);
       if (shared.supply_done && (options_.submit_only || shared.outstanding.empty())) break;

@@ -231,6 +231,28 @@ TEST_F(MasterTest, WindowBoundsTasksInFlight) {
   EXPECT_GE(most_unanswered, 1);
 }
 
+// A task the queue refuses for good (too large, characters SQS refuses) is answered as failed
+// at once, journaled like any result, so the run ends and a resumed run does not wait for it.
+TEST_F(MasterTest, TaskTheQueueRefusesIsAnsweredAsFailedAndJournaled) {
+  start_agent();
+  broker_.state("tasks")->refused_marker = "\"t2\"";
+  auto o = options();
+  o.state_file = temp_file();
+  std::map<std::string, TaskResult> seen;
+  auto report = Master(broker_, o).run(echo_supply(3), [&](const TaskResult& r) { seen[r.id] = r; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen["t2"].is_success);
+  EXPECT_EQ(seen["t2"].payload, "not submitted: body refused by the queue");
+  // Started again on the journal: everything is replayed, nothing waited for.
+  o.timeout = 2s;
+  std::map<std::string, int> replayed;
+  report = Master(broker_, o).run(echo_supply(3), [&](const TaskResult& r) { ++replayed[r.id]; });
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->timed_out);
+  EXPECT_EQ(replayed.size(), 3u);
+}
+
 TEST_F(MasterTest, TimeoutReportsWhatIsMissing) {
   auto o = options();
   o.timeout = 200ms;
