@@ -4,7 +4,7 @@
 #
 # On a machine without apt, install by hand: a C++20 compiler, CMake >= 3.22, Ninja, pkg-config,
 # and the development files of libcurl (OpenSSL flavour), OpenSSL, SQLite 3, nlohmann-json >= 3.10,
-# CLI11, spdlog and fmt, prometheus-cpp, GoogleTest/GoogleMock and Google Benchmark; for the tests also Docker
+# CLI11, fmt, prometheus-cpp, GoogleTest/GoogleMock and Google Benchmark; for the tests also Docker
 # Engine, a static busybox, the Distribution registry (docker-registry), htpasswd, clang with
 # libFuzzer, and Python 3 with moto[server] and boto3.
 set -euo pipefail
@@ -12,7 +12,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   docker.io busybox-static docker-registry apache2-utils
   clang libclang-rt-14-dev
   curl ca-certificates procps iproute2 util-linux
