@@ -86,6 +86,9 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   agent.request_stop();
   agent_thread.join();
   runtime.flush_removals();
+  // Once more at the end: a container a killed run was creating when it died can appear on a
+  // loaded daemon after the start-up sweep. Nothing of this agent runs any more.
+  docker::remove_containers_of_earlier_run(client, agent_name);
   if (!agent_status) log::error("embedded agent: {}", agent_status.error().message);
 
   if (report && !report->timed_out && !report->interrupted) {
