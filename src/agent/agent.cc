@@ -13,6 +13,7 @@
 
 #include "agent/metrics.h"
 #include "model/envelope.h"
+#include "util/backoff.h"
 #include "util/log.h"
 
 namespace tasker {
@@ -36,10 +37,7 @@ struct Outgoing {
   Clock::time_point not_before{};
 };
 
-milliseconds backoff(int attempt) {
-  const auto capped = std::min(attempt, 8);
-  return std::min(milliseconds(100) * (1 << capped), milliseconds(30000));
-}
+milliseconds backoff(int attempt) { return capped_backoff(attempt, milliseconds(30000)); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 
 #include "master/journal.h"
 #include "master/progress.h"
+#include "util/backoff.h"
 #include "util/log.h"
 
 namespace tasker {
@@ -23,9 +24,7 @@ using std::chrono::milliseconds;
 // while this one does not spin on it.
 constexpr std::chrono::seconds kForeignResultDelay{1};
 
-milliseconds backoff(int attempt) {
-  return std::min(milliseconds(100) * (1 << std::min(attempt, 8)), milliseconds(10000));
-}
+milliseconds backoff(int attempt) { return capped_backoff(attempt, milliseconds(10000)); }
 
 std::uint64_t id_hash(const std::string& id) { return std::hash<std::string>{}(id); }
 
