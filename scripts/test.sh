@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, starts the services the integration tests
-# need (tests/harness.sh), runs the whole CTest suite, then the fuzzers for a bounded time.
+# need (tests/harness.sh), runs the fuzzers for a bounded time, the concurrency tests under
+# ThreadSanitizer, then the whole CTest suite under AddressSanitizer and UBSan.
 # Services it started are stopped on exit, even when tests fail.
 #
 #   scripts/test.sh                 everything
 #   TASKER_FUZZ_SECONDS=0 ...       skip the fuzz run
+#   TASKER_TSAN=0 ...               skip the ThreadSanitizer build and run
+#   TASKER_SANITIZE= ...            run the suite on a plain build (build/) instead
 #   CTEST_ARGS="-R Queue" ...       pass arguments to ctest (e.g. a subset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +16,21 @@ root=$(pwd)
 scripts/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$jobs"
+# The suite's build: every test, the CLI and the examples, with AddressSanitizer and UBSan (any
+# finding fails the process that made it, and so its test).
+sanitize=${TASKER_SANITIZE-address,undefined}
+suite=build${sanitize:+-asan}
+cmake -S . -B "$suite" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKER_SANITIZE="$sanitize" \
+  -DTASKER_BENCH=OFF >/dev/null
+cmake --build "$suite" -j "$jobs"
+
+# The tests of threaded code (agent, master, SQLite queue), alone, with ThreadSanitizer.
+tsan=${TASKER_TSAN:-1}
+if [ "$tsan" != 0 ]; then
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKER_SANITIZE=thread \
+    -DTASKER_CONCURRENCY_TESTS=ON >/dev/null
+  cmake --build build-tsan -j "$jobs"
+fi
 
 fuzz_seconds=${TASKER_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" != 0 ]; then
@@ -50,6 +66,15 @@ if [ "$fuzz_seconds" != 0 ]; then
   done
 fi
 
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+if [ "$tsan" != 0 ]; then
+  echo "ThreadSanitizer: the concurrency tests (build-tsan)"
+  # shellcheck disable=SC2086
+  (cd build-tsan && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
+fi
+echo "the whole suite ($suite, sanitizers: ${sanitize:-none})"
 # shellcheck disable=SC2086
-(cd build && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
+(cd "$suite" && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:-}) || status=1
 exit $status
