@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tasker/error.h"
+#include "tasker/policy.h"
 #include "tasker/queue.h"
 #include "tasker/runtime.h"
 
@@ -32,6 +33,9 @@ struct AgentOptions {
   int default_max_attempts = 3;
   /// How long a result may wait for others to share its send call.
   std::chrono::milliseconds publish_linger{3};
+  /// What tasks may ask for; a task that asks for more is answered as failed (error "policy")
+  /// before anything is pulled or created, and not retried.
+  TaskPolicy policy;
   /// Stop once the task queue has been found empty (for `tasker run` and tests); 0 = never.
   bool exit_when_idle = false;
 };
@@ -43,6 +47,7 @@ struct AgentStats {
   std::uint64_t failed = 0;
   std::uint64_t released = 0;  ///< Handed back to the queue (drain, daemon outage).
   std::uint64_t poison = 0;    ///< Not a task, or over its attempts: answered as failed.
+  std::uint64_t refused = 0;   ///< Asked for what the policy forbids: answered as failed.
   std::uint64_t queue_errors = 0;
   std::uint64_t running = 0;
 };

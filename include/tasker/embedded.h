@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tasker/master.h"
+#include "tasker/policy.h"
 
 namespace tasker {
 
@@ -17,6 +18,11 @@ struct EmbeddedOptions {
   std::size_t slots = 0;
   /// Discard an interrupted run found in state_dir instead of resuming it.
   bool fresh = false;
+  /// What tasks may ask for (the same flags as `tasker agent`). Its caps also become the limits
+  /// of tasks that set none.
+  TaskPolicy policy;
+  /// The policy's cpu cap is also the default cpu limit of tasks (only when the user set it).
+  bool cap_cpus = false;
   MasterOptions::Progress progress = MasterOptions::Progress::kNone;
   std::chrono::milliseconds timeout{0};
   /// When set and it becomes true (e.g. from a signal), the run stops, resumably.

@@ -37,6 +37,11 @@ struct Task {
   std::optional<std::string> user;
   std::optional<std::vector<std::string>> entrypoint;
   std::optional<int> max_attempts;
+  /// Run the container privileged; only agents started with --allow-privileged accept it.
+  std::optional<bool> privileged;
+  /// Host paths to bind into the container, in docker's `-v` form `SOURCE:TARGET[:ro|:rw]`, both
+  /// absolute; only agents started with --allow-mount for the source accept them.
+  std::vector<std::string> mounts;
 
   /// Set by the master: which run the task belongs to and where its result goes.
   std::optional<std::string> run_id;
@@ -59,6 +64,26 @@ Status validate(const Task& task);
 
 /// Checks an image reference against Docker's grammar: [registry[:port]/]path[:tag][@digest].
 Status validate_image_reference(std::string_view image);
+
+/// One entry of a task's `mounts`, taken apart.
+struct Mount {
+  std::string source;  ///< Absolute path on the host.
+  std::string target;  ///< Absolute path in the container.
+  bool read_only = false;
+};
+
+/// Parses `SOURCE:TARGET[:ro|:rw]`; the error says what is wrong with it, without the field name.
+Expected<Mount> parse_mount(std::string_view spec);
+
+/// An image reference in Docker's canonical form, for comparing references however they are
+/// written: `busybox` and `index.docker.io/library/busybox` are `docker.io/library/busybox:latest`.
+/// The registry host is lower-cased; a digest drops the tag (Docker pulls by the digest alone).
+/// Call with a reference that passed validate_image_reference.
+std::string normalize_image_reference(std::string_view image);
+
+/// Parses a size such as `512m`, `2g` or `1048576`: bytes, or a number with b, k, m, g or t
+/// (powers of 1024; `kb`/`kib` and so on too). The error says what is wrong, without a field name.
+Expected<std::int64_t> parse_byte_size(std::string_view text);
 
 /// Splits a command line into words exactly as a POSIX shell does, without expansions: single
 /// quotes keep everything literal, double quotes keep everything but `\$`, `` \` ``, `\"`, `\\`

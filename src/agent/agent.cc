@@ -80,7 +80,7 @@ struct Agent::State {
   std::map<std::string, std::unique_ptr<Queue>> result_queues;
 
   std::atomic<std::uint64_t> received{0}, succeeded{0}, failed{0}, released{0}, poison{0},
-      queue_errors{0}, running{0};
+      refused{0}, queue_errors{0}, running{0};
 
   bool stopping() {
     std::lock_guard lock(control_mutex);
@@ -138,6 +138,19 @@ struct Agent::State {
   // then deletes it; it never comes back.
   void answer_poison(const Message& message, const std::string& error_class, const std::string& reason) {
     ++poison;
+    answer_unrun(message, error_class, reason);
+  }
+
+  // Answers a valid task that asks for what this agent's policy forbids, before anything is
+  // pulled or created; like poison, it is deleted and never retried.
+  void answer_refused(const Message& message, const std::string& reason) {
+    ++refused;
+    if (metrics) metrics->on_refused();
+    answer_unrun(message, "policy", reason);
+  }
+
+  // Answers a message without running it, then deletes it.
+  void answer_unrun(const Message& message, const std::string& error_class, const std::string& reason) {
     const Envelope envelope = peek_envelope(message.body);
     if (!envelope.id) {
       log::error("deleting message {}: {} (no readable id to answer; body starts '{}')",
@@ -167,6 +180,10 @@ struct Agent::State {
     auto task = parse_task(message.body);
     if (!task) {
       answer_poison(message, "invalid-task", "invalid task: " + task.error().message);
+      return false;
+    }
+    if (auto allowed = check_policy(*task, options.policy); !allowed) {
+      answer_refused(message, "refused: " + allowed.error().message);
       return false;
     }
     const int max_attempts = task->max_attempts.value_or(options.default_max_attempts);
@@ -469,6 +486,7 @@ Status Agent::run() {
   if (s.options.results_queue.empty()) return Error::invalid("no results queue given (Q_RESULTS or --results)");
   log::info("agent {} taking tasks from {} with {} slot(s); results to {}", s.options.name,
             s.tasks->name(), s.options.slots, s.options.results_queue);
+  log::info("{}", describe(s.options.policy));
   {
     std::lock_guard lock(s.control_mutex);
     s.runtime_unhealthy = !s.runtime.check_ready().ok();
@@ -524,6 +542,7 @@ AgentStats Agent::stats() const {
   stats.failed = s.failed;
   stats.released = s.released;
   stats.poison = s.poison;
+  stats.refused = s.refused;
   stats.queue_errors = s.queue_errors;
   stats.running = s.running;
   return stats;

@@ -131,6 +131,35 @@ TEST_F(AgentTest, PoisonMessagesAreAnsweredAndDeleted) {
   EXPECT_EQ(agent->stats().poison, 3u);
 }
 
+// Given a policy, a task asking for more is answered as failed with error "policy" without
+// reaching the runtime, deleted, never retried; an allowed task beside it runs.
+TEST_F(AgentTest, TasksThePolicyRefusesAreAnsweredWithoutRunning) {
+  submit(R"({"id":"evil","image":"evil/x:1","arguments":"echo x","runId":"r"})");
+  submit(R"({"id":"hostnet","image":"busybox","arguments":"echo x","network":"host"})");
+  submit(R"({"id":"big","image":"busybox","arguments":"echo x","memory":"4g"})");
+  submit(R"({"id":"fine","image":"busybox:latest","arguments":"echo fine"})");
+  auto o = options();
+  o.policy.allowed_images = {"busybox"};
+  o.policy.max_memory_bytes = std::int64_t{1} << 30;
+  auto agent = make_agent(o);
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_FALSE(got["evil"].is_success);
+  EXPECT_EQ(got["evil"].error, "policy");
+  EXPECT_EQ(got["evil"].payload,
+            R"(refused: "image": "evil/x:1" is not allowed on this agent (--allow-image))");
+  EXPECT_EQ(got["evil"].run_id, "r");
+  EXPECT_EQ(got["hostnet"].error, "policy");
+  EXPECT_EQ(got["big"].payload, R"(refused: "memory": 4 GiB is over this agent's cap of 1 GiB (--max-memory))");
+  EXPECT_TRUE(got["fine"].is_success);
+  for (const char* id : {"evil", "hostnet", "big"}) EXPECT_EQ(runtime_.runs(id), 0) << id;
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_EQ(agent->stats().refused, 3u);
+  EXPECT_EQ(agent->stats().failed, 3u);
+  EXPECT_EQ(agent->stats().poison, 0u);
+}
+
 // Given a results queue that refuses the first sends, the result should still arrive, and the
 // task message stays until it does.
 TEST_F(AgentTest, FailedResultSendIsRetriedBeforeTheTaskIsDeleted) {

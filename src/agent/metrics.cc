@@ -14,6 +14,7 @@ struct AgentMetrics::Impl {
   prometheus::Counter* received = nullptr;
   prometheus::Counter* succeeded = nullptr;
   prometheus::Counter* failed = nullptr;
+  prometheus::Counter* refused = nullptr;
   prometheus::Counter* queue_errors = nullptr;
   prometheus::Gauge* running = nullptr;
   prometheus::Histogram* duration = nullptr;
@@ -28,6 +29,7 @@ AgentMetrics::AgentMetrics() : impl_(std::make_unique<Impl>()) {
   impl_->received = &tasks.Add({{"outcome", "received"}});
   impl_->succeeded = &tasks.Add({{"outcome", "succeeded"}});
   impl_->failed = &tasks.Add({{"outcome", "failed"}});
+  impl_->refused = &tasks.Add({{"outcome", "refused"}});
   impl_->queue_errors = &prometheus::BuildCounter()
                              .Name("tasker_agent_queue_errors_total")
                              .Help("Queue calls that failed (each is retried or handed back)")
@@ -65,6 +67,8 @@ void AgentMetrics::on_finished(bool success, double seconds) {
   (success ? impl_->succeeded : impl_->failed)->Increment();
   impl_->duration->Observe(seconds);
 }
+
+void AgentMetrics::on_refused() { impl_->refused->Increment(); }
 
 void AgentMetrics::set_running(std::uint64_t running) {
   impl_->running->Set(static_cast<double>(running));

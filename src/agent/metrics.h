@@ -17,6 +17,8 @@ class AgentMetrics {
 
   void on_received();
   void on_finished(bool success, double seconds);
+  /// A task refused by the agent's policy (also counted as failed when answered).
+  void on_refused();
   void set_running(std::uint64_t running);
   void on_queue_error();
 

@@ -8,6 +8,7 @@
 #include "agent/metrics.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/policy_flags.h"
 #include "cli/signals.h"
 #include "docker/docker_client.h"
 #include "docker/docker_runtime.h"
@@ -50,6 +51,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     bool log_json = false;
     std::string log_level = "info";
     bool exit_when_idle = false;
+    PolicyFlags policy;
   };
   auto f = std::make_shared<Flags>();
   command.add_option("--broker", f->broker, "sqlite:PATH, sqs://, or a queue URL (env TASKER_BROKER)")
@@ -72,6 +74,7 @@ std::function<int()> setup_agent(CLI::App& command) {
   command.add_flag("--log-json", f->log_json, "Log JSON lines instead of text");
   command.add_option("--log-level", f->log_level, "debug, info, warn or error")->capture_default_str();
   command.add_flag("--exit-when-idle", f->exit_when_idle, "Stop once the tasks queue is empty");
+  add_policy_flags(command, f->policy);
   return [f] {
     // Before any thread starts (the runtime and queue start some), so that all of them inherit
     // the blocked signals and only the watcher thread sees SIGINT/SIGTERM.
@@ -104,6 +107,8 @@ std::function<int()> setup_agent(CLI::App& command) {
       return fail("agent", Error::invalid("--visibility must be between 1 and 43200 seconds"));
     }
     if (f->max_attempts < 1) return fail("agent", Error::invalid("--max-attempts must be at least 1"));
+    auto policy = policy_from_flags(f->policy, f->slots);
+    if (!policy) return fail("agent", policy.error());
 
     std::unique_ptr<AgentMetrics> metrics;
     if (!f->metrics_addr.empty()) {
@@ -121,6 +126,7 @@ std::function<int()> setup_agent(CLI::App& command) {
           std::chrono::milliseconds(static_cast<long long>(f->default_timeout * 1000));
     }
     if (!f->network.empty()) runtime_options.default_network = f->network;
+    docker::apply_policy_limits(*policy, !f->policy.max_cpus.empty(), runtime_options);
     docker::DockerRuntime runtime(client, runtime_options);
     docker::remove_containers_of_earlier_run(client, f->name);
 
@@ -138,6 +144,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     options.poll_wait = std::chrono::milliseconds(static_cast<long long>(f->poll_wait * 1000));
     options.default_max_attempts = f->max_attempts;
     options.exit_when_idle = f->exit_when_idle;
+    options.policy = *policy;
     Agent agent(**broker, std::move(*tasks), runtime, options, metrics.get());
     running_agent = &agent;
     for (int i = early_stops.exchange(0); i > 0; --i) agent.request_stop();

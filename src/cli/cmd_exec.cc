@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/policy_flags.h"
 #include "cli/signals.h"
 #include "docker/docker_client.h"
 #include "docker/docker_runtime.h"
@@ -18,6 +19,7 @@ std::function<int()> setup_exec(CLI::App& command) {
     std::string network;
     double default_timeout = 0;
     bool show_output = false;
+    PolicyFlags policy;
   };
   auto f = std::make_shared<Flags>();
   command.add_option("task", f->task, "The task as JSON, or - to read it from standard input")
@@ -28,6 +30,7 @@ std::function<int()> setup_exec(CLI::App& command) {
                      "Seconds a task without `timeout` may run (default: no limit)");
   command.add_flag("--show-output", f->show_output,
                    "Also print the tail of the container's stdout and stderr on standard error");
+  add_policy_flags(command, f->policy);
   return [f] {
     std::string text = f->task;
     if (text == "-") {
@@ -38,6 +41,12 @@ std::function<int()> setup_exec(CLI::App& command) {
     auto task = parse_task(text);
     if (!task) return fail("exec", Error::invalid("invalid task: " + task.error().message));
     if (f->default_timeout < 0) return fail("exec", Error::invalid("--timeout must be positive"));
+    auto policy = policy_from_flags(f->policy, 1);
+    if (!policy) return fail("exec", policy.error());
+    if (auto allowed = check_policy(*task, *policy); !allowed) {
+      print_result(TaskResult::failure(task->id, "policy", "refused: " + allowed.error().message));
+      return kExitTaskFailed;
+    }
 
     auto endpoint = docker::endpoint_from_environment();
     if (!endpoint) return fail("exec", endpoint.error());
@@ -54,6 +63,7 @@ std::function<int()> setup_exec(CLI::App& command) {
           std::chrono::milliseconds(static_cast<long long>(f->default_timeout * 1000));
     }
     options.remove_in_background = false;
+    docker::apply_policy_limits(*policy, !f->policy.max_cpus.empty(), options);
     docker::DockerRuntime runtime(client, options);
     auto detail = runtime.run_detailed(*task, RunContext{host_name("tasker-exec"), 1}, stop.get_token());
     if (f->show_output) {

@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/policy_flags.h"
 #include "cli/signals.h"
 #include "master/line_supply.h"
 #include "tasker/embedded.h"
@@ -20,6 +21,7 @@ std::function<int()> setup_run(CLI::App& command) {
     std::string progress = "auto";
     bool allow_failures = false;
     bool verbose = false;
+    PolicyFlags policy;
   };
   auto f = std::make_shared<Flags>();
   command.add_option("file", f->file, "JSON-lines task file, or - for standard input")->capture_default_str();
@@ -31,6 +33,7 @@ std::function<int()> setup_run(CLI::App& command) {
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
   command.add_flag("-v,--verbose", f->verbose, "Log each task as it ends");
+  add_policy_flags(command, f->policy);
   return [f] {
     // Before any thread starts, so only the watcher thread sees SIGINT/SIGTERM.
     static std::atomic<bool> interrupted{false};
@@ -38,6 +41,8 @@ std::function<int()> setup_run(CLI::App& command) {
     log::configure(f->verbose ? log::Level::kInfo : log::Level::kWarn, log::Format::kText);
     auto progress = progress_mode(f->progress);
     if (!progress) return fail("run", progress.error());
+    auto policy = policy_from_flags(f->policy, f->slots);
+    if (!policy) return fail("run", policy.error());
     std::ifstream file;
     auto input = open_input(f->file, file);
     if (!input) return fail("run", input.error());
@@ -49,6 +54,8 @@ std::function<int()> setup_run(CLI::App& command) {
     options.progress = *progress;
     options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
     options.interrupt = &interrupted;
+    options.policy = *policy;
+    options.cap_cpus = !f->policy.max_cpus.empty();
     auto report = run_embedded(json_lines_supply(**input), print_result, options);
     if (!report) return fail("run", report.error());
     return finish_run(*report, f->allow_failures);

@@ -134,12 +134,33 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
   if (task.run_id) labels[std::string(kRunIdLabel)] = *task.run_id;
 
   nlohmann::json host = {{"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}};
-  if (task.memory_bytes) {
+  if (const auto memory = task.memory_bytes ? task.memory_bytes : options.default_memory_bytes) {
     // Swap equal to memory: the limit is real and a task over it is OOM-killed, not swapped.
-    host["Memory"] = *task.memory_bytes;
-    host["MemorySwap"] = *task.memory_bytes;
+    host["Memory"] = *memory;
+    host["MemorySwap"] = *memory;
   }
-  if (task.cpus) host["NanoCpus"] = static_cast<std::int64_t>(*task.cpus * 1e9);
+  if (const auto cpus = task.cpus ? task.cpus : options.default_cpus) {
+    host["NanoCpus"] = static_cast<std::int64_t>(*cpus * 1e9);
+  }
+  if (options.pids_limit) host["PidsLimit"] = *options.pids_limit;
+  const bool privileged = task.privileged.value_or(false);
+  if (privileged) host["Privileged"] = true;
+  if (options.no_new_privileges && !privileged) {
+    host["SecurityOpt"] = nlohmann::json::array({"no-new-privileges"});
+  }
+  if (!task.mounts.empty()) {
+    // Mounts rather than Binds: a bind source that does not exist is an error, where Binds would
+    // create it on the host as an empty root-owned directory.
+    auto& mounts = host["Mounts"] = nlohmann::json::array();
+    for (const auto& spec : task.mounts) {
+      auto mount = parse_mount(spec);
+      if (!mount) continue;  // validate() refused it before any container is made.
+      mounts.push_back({{"Type", "bind"},
+                        {"Source", mount->source},
+                        {"Target", mount->target},
+                        {"ReadOnly", mount->read_only}});
+    }
+  }
   if (task.network) {
     host["NetworkMode"] = *task.network;
   } else if (options.default_network) {
@@ -162,6 +183,12 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
   if (task.workdir) config["WorkingDir"] = *task.workdir;
   if (task.user) config["User"] = *task.user;
   return config;
+}
+
+void apply_policy_limits(const TaskPolicy& policy, bool cap_cpus, DockerRuntimeOptions& options) {
+  options.default_memory_bytes = policy.max_memory_bytes;
+  if (cap_cpus) options.default_cpus = policy.max_cpus;
+  options.pids_limit = policy.pids_limit;
 }
 
 DockerRuntime::DockerRuntime(DockerClient& client, DockerRuntimeOptions options)
@@ -360,9 +387,10 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
           if (!oom && code == 137 && task.memory_bytes) oom = true;
         }
         if (oom) {
+          const auto limit = task.memory_bytes ? task.memory_bytes : options_.default_memory_bytes;
           outcome = failed(task, "oom",
-                           task.memory_bytes
-                               ? "out of memory (limit " + format_mib(*task.memory_bytes) + ")"
+                           limit
+                               ? "out of memory (limit " + format_mib(*limit) + ")"
                                : "out of memory (killed by the kernel's OOM killer)");
         } else {
           const std::string last_error = output.err().last_line();

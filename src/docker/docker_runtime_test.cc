@@ -52,5 +52,64 @@ TEST(ContainerConfigTest, BareTaskKeepsImageDefaults) {
   EXPECT_EQ(config["HostConfig"]["NetworkMode"], "host");
 }
 
+// Given runtime defaults, every container is capped: pids, no-new-privileges, and the memory cap
+// for a task that asks none (a task's own request wins).
+TEST(ContainerConfigTest, DefaultLimitsApplyToEveryContainer) {
+  Task task;
+  task.id = "t";
+  task.image = "busybox";
+  DockerRuntimeOptions options;
+  options.default_memory_bytes = std::int64_t{1} << 30;
+  const auto config = container_config(task, RunContext{}, options);
+  EXPECT_EQ(config["HostConfig"]["PidsLimit"], 4096);
+  EXPECT_EQ(config["HostConfig"]["SecurityOpt"], nlohmann::json({"no-new-privileges"}));
+  EXPECT_EQ(config["HostConfig"]["Memory"], std::int64_t{1} << 30);
+  EXPECT_EQ(config["HostConfig"]["MemorySwap"], std::int64_t{1} << 30);
+  EXPECT_FALSE(config["HostConfig"].contains("NanoCpus"));
+  EXPECT_FALSE(config["HostConfig"].contains("Privileged"));
+  task.memory_bytes = 64 << 20;
+  EXPECT_EQ(container_config(task, RunContext{}, options)["HostConfig"]["Memory"], 64 << 20);
+}
+
+TEST(ContainerConfigTest, LimitsComeFromThePolicy) {
+  TaskPolicy policy;
+  policy.max_memory_bytes = 256 << 20;
+  policy.max_cpus = 1.5;
+  policy.pids_limit = 64;
+  DockerRuntimeOptions options;
+  apply_policy_limits(policy, false, options);
+  Task task;
+  task.id = "t";
+  task.image = "busybox";
+  auto host = container_config(task, RunContext{}, options)["HostConfig"];
+  EXPECT_EQ(host["PidsLimit"], 64);
+  EXPECT_EQ(host["Memory"], 256 << 20);
+  EXPECT_FALSE(host.contains("NanoCpus"));  // The CPU-count default is a cap, not a limit.
+  apply_policy_limits(policy, true, options);
+  host = container_config(task, RunContext{}, options)["HostConfig"];
+  EXPECT_EQ(host["NanoCpus"], 1500000000);
+  policy.pids_limit.reset();
+  apply_policy_limits(policy, true, options);
+  EXPECT_FALSE(container_config(task, RunContext{}, options)["HostConfig"].contains("PidsLimit"));
+}
+
+// Given mounts and privileged, they become bind Mounts (read-only honoured) and Privileged, and a
+// privileged container does without no-new-privileges.
+TEST(ContainerConfigTest, MountsAndPrivilegedReachTheHostConfig) {
+  Task task;
+  task.id = "t";
+  task.image = "busybox";
+  task.mounts = {"/data/in:/in:ro", "/data/out:/out"};
+  auto host = container_config(task, RunContext{}, {})["HostConfig"];
+  EXPECT_EQ(host["Mounts"], nlohmann::json::parse(R"([
+      {"Type":"bind","Source":"/data/in","Target":"/in","ReadOnly":true},
+      {"Type":"bind","Source":"/data/out","Target":"/out","ReadOnly":false}])"));
+  EXPECT_FALSE(host.contains("Binds"));
+  task.privileged = true;
+  host = container_config(task, RunContext{}, {})["HostConfig"];
+  EXPECT_EQ(host["Privileged"], true);
+  EXPECT_FALSE(host.contains("SecurityOpt"));
+}
+
 }  // namespace
 }  // namespace tasker::docker

@@ -27,7 +27,9 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   auto endpoint = docker::endpoint_from_environment();
   if (!endpoint) return endpoint.error();
   docker::DockerClient client(*endpoint);
-  docker::DockerRuntime runtime(client);
+  docker::DockerRuntimeOptions runtime_options;
+  docker::apply_policy_limits(options.policy, options.cap_cpus, runtime_options);
+  docker::DockerRuntime runtime(client, runtime_options);
   if (auto ready = runtime.check_ready(); !ready) {
     return Error::unavailable(ready.error().message +
                               " (start Docker, or point DOCKER_HOST at a running daemon)");
@@ -65,6 +67,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   agent_options.visibility = queue_options.visibility_timeout;
   agent_options.poll_wait = std::chrono::milliseconds(1000);
   agent_options.grace = std::chrono::seconds(0);
+  agent_options.policy = options.policy;
   auto tasks = (*broker)->open_queue(kTasksQueue);
   if (!tasks) return tasks.error();
   Agent agent(**broker, std::move(*tasks), runtime, agent_options);

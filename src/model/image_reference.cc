@@ -1,3 +1,4 @@
+#include <cctype>
 #include <string>
 
 #include "tasker/task.h"
@@ -129,6 +130,42 @@ Status validate_image_reference(std::string_view image) {
     start = slash + 1;
   }
   return Status::success();
+}
+
+std::string normalize_image_reference(std::string_view image) {
+  std::string_view rest = image;
+  std::string_view digest;
+  if (const auto at = rest.find('@'); at != std::string_view::npos) {
+    digest = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+  }
+  std::string_view tag;
+  const auto last_slash = rest.rfind('/');
+  const auto tag_colon = rest.rfind(':');
+  if (tag_colon != std::string_view::npos &&
+      (last_slash == std::string_view::npos || tag_colon > last_slash)) {
+    tag = rest.substr(tag_colon + 1);
+    rest = rest.substr(0, tag_colon);
+  }
+
+  // Host names are case-insensitive; Docker Hub has two names of its own.
+  std::string host = "docker.io";
+  std::string path(rest);
+  if (const auto first_slash = rest.find('/'); first_slash != std::string_view::npos) {
+    const auto first = rest.substr(0, first_slash);
+    if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+        first == "localhost") {
+      host.assign(first);
+      for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (host == "index.docker.io") host = "docker.io";
+      path.assign(rest.substr(first_slash + 1));
+    }
+  }
+  if (host == "docker.io" && path.find('/') == std::string::npos) path = "library/" + path;
+
+  std::string normalized = host + "/" + path;
+  if (!digest.empty()) return normalized + "@" + std::string(digest);
+  return normalized + ":" + (tag.empty() ? std::string("latest") : std::string(tag));
 }
 
 }  // namespace tasker

@@ -1,5 +1,7 @@
 #include "tasker/task.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +16,7 @@ constexpr std::int64_t kMinMemoryBytes = 6 * 1024 * 1024;  // Docker refuses les
 constexpr std::int64_t kMaxMemoryBytes = std::int64_t{1} << 40;
 constexpr double kMaxCpus = 1024;
 constexpr std::size_t kMaxShortField = 1024;
+constexpr std::size_t kMaxMounts = 64;
 
 Error field_error(std::string_view field, std::string_view problem) {
   return Error::invalid("\"" + std::string(field) + "\": " + std::string(problem));
@@ -81,29 +84,15 @@ Status read_command(const json& value, std::string_view field, std::vector<std::
   return type_error(field, "a string or an array of strings", value);
 }
 
-// Parses Docker-style sizes: a byte count, or a number with b/k/m/g/t (optionally "b"/"ib").
+// Reads `memory`: a byte count, or a size string such as "512m".
 Expected<std::int64_t> parse_memory(const json& value) {
   double amount = 0;
   if (value.is_number()) {
     amount = value.get<double>();
   } else if (value.is_string()) {
-    const auto text = value.get<std::string>();
-    std::size_t used = 0;
-    try {
-      amount = std::stod(text, &used);
-    } catch (const std::exception&) {
-      return field_error("memory", "'" + text + "' is not a size such as 512m or 2g");
-    }
-    std::string unit = text.substr(used);
-    for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    double scale = 0;
-    if (unit.empty() || unit == "b") scale = 1;
-    else if (unit == "k" || unit == "kb" || unit == "kib") scale = 1024.0;
-    else if (unit == "m" || unit == "mb" || unit == "mib") scale = 1024.0 * 1024;
-    else if (unit == "g" || unit == "gb" || unit == "gib") scale = 1024.0 * 1024 * 1024;
-    else if (unit == "t" || unit == "tb" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-    else return field_error("memory", "unknown unit '" + unit + "' (use b, k, m, g or t)");
-    amount *= scale;
+    auto bytes = parse_byte_size(value.get<std::string>());
+    if (!bytes) return field_error("memory", bytes.error().message);
+    amount = static_cast<double>(*bytes);
   } else {
     return type_error("memory", "a byte count or a size string such as \"512m\"", value);
   }
@@ -111,6 +100,23 @@ Expected<std::int64_t> parse_memory(const json& value) {
     return field_error("memory", "must be between 6m and 1t");
   }
   return static_cast<std::int64_t>(amount);
+}
+
+// The name of one entry of `mounts` in an error, e.g. `"mounts[1]": "data:/x"`.
+Error mount_error(std::size_t index, std::string_view spec, std::string_view problem) {
+  return Error::invalid("\"mounts[" + std::to_string(index) + "]\": \"" +
+                        std::string(spec.substr(0, 200)) + "\": " + std::string(problem));
+}
+
+bool has_dot_dot_component(std::string_view path) {
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (path.substr(start, slash - start) == "..") return true;
+    start = slash + 1;
+  }
+  return false;
 }
 
 Expected<double> parse_positive_number(const json& value, std::string_view field, double max,
@@ -127,7 +133,8 @@ Expected<double> parse_positive_number(const json& value, std::string_view field
 
 const std::initializer_list<std::string_view> kKnownFields = {
     "id",      "image", "arguments",  "env",         "timeout", "cpus",      "memory",
-    "network", "workdir", "user",     "entrypoint", "maxAttempts", "runId", "replyQueue"};
+    "network", "workdir", "user",     "entrypoint", "maxAttempts", "runId", "replyQueue",
+    "privileged", "mounts"};
 
 }  // namespace
 
@@ -210,6 +217,21 @@ Expected<Task> parse_task(std::string_view text) {
     }
     task.max_attempts = static_cast<int>(attempts);
   }
+  if (present("privileged")) {
+    const auto& value = object["privileged"];
+    if (!value.is_boolean()) return type_error("privileged", "true or false", value);
+    task.privileged = value.get<bool>();
+  }
+  if (present("mounts")) {
+    const auto& value = object["mounts"];
+    if (!value.is_array()) return type_error("mounts", "an array of \"SOURCE:TARGET[:ro]\" strings", value);
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_string()) {
+        return type_error("mounts[" + std::to_string(i) + "]", "a string", value[i]);
+      }
+      task.mounts.push_back(value[i].get<std::string>());
+    }
+  }
   task.extra_json = json_util::extra_fields(object, kKnownFields);
 
   TASKER_TRY(validate(task));
@@ -260,7 +282,90 @@ Status validate(const Task& task) {
   for (const auto& word : task.argv) {
     if (word.find('\0') != std::string::npos) return field_error("arguments", "contains a NUL character");
   }
+  if (task.mounts.size() > kMaxMounts) {
+    return field_error("mounts", "has " + std::to_string(task.mounts.size()) + " entries, over the " +
+                                     std::to_string(kMaxMounts) + "-entry limit");
+  }
+  std::vector<std::string> targets;
+  for (std::size_t i = 0; i < task.mounts.size(); ++i) {
+    auto mount = parse_mount(task.mounts[i]);
+    if (!mount) return mount_error(i, task.mounts[i], mount.error().message);
+    if (std::find(targets.begin(), targets.end(), mount->target) != targets.end()) {
+      return mount_error(i, task.mounts[i], "container path " + mount->target + " is mounted twice");
+    }
+    targets.push_back(mount->target);
+  }
   return Status::success();
+}
+
+Expected<Mount> parse_mount(std::string_view spec) {
+  if (spec.empty()) return Error::invalid("is empty (want SOURCE:TARGET[:ro|:rw])");
+  if (spec.size() > kMaxShortField) {
+    return Error::invalid("is longer than " + std::to_string(kMaxShortField) + " bytes");
+  }
+  if (has_control_character(spec)) return Error::invalid("contains a control character");
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto colon = spec.find(':', start);
+    parts.push_back(spec.substr(start, colon == std::string_view::npos ? colon : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() < 2 || parts.size() > 3) {
+    return Error::invalid("must be SOURCE:TARGET or SOURCE:TARGET:ro (paths cannot contain ':')");
+  }
+  Mount mount{std::string(parts[0]), std::string(parts[1]), false};
+  if (parts.size() == 3) {
+    if (parts[2] == "ro") {
+      mount.read_only = true;
+    } else if (parts[2] != "rw") {
+      return Error::invalid("mode '" + std::string(parts[2]) + "' is not ro or rw");
+    }
+  }
+  if (mount.source.empty() || mount.source.front() != '/') {
+    return Error::invalid("host path must be absolute");
+  }
+  if (mount.target.empty() || mount.target.front() != '/') {
+    return Error::invalid("container path must be absolute");
+  }
+  if (has_dot_dot_component(mount.source)) return Error::invalid("host path must not contain '..'");
+  if (has_dot_dot_component(mount.target)) {
+    return Error::invalid("container path must not contain '..'");
+  }
+  if (mount.target.find_first_not_of('/') == std::string::npos) {
+    return Error::invalid("container path must not be /");
+  }
+  return mount;
+}
+
+Expected<std::int64_t> parse_byte_size(std::string_view text_view) {
+  const std::string text(text_view);
+  double amount = 0;
+  std::size_t used = 0;
+  const bool starts_with_digit =
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '.');
+  try {
+    if (starts_with_digit) amount = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0) return Error::invalid("'" + text + "' is not a size such as 512m or 2g");
+  std::string unit = text.substr(used);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double scale = 0;
+  if (unit.empty() || unit == "b") scale = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") scale = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib") scale = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tb" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
+  else return Error::invalid("unknown unit '" + unit + "' (use b, k, m, g or t)");
+  amount *= scale;
+  // 2^62 bytes is far beyond any machine and well inside int64.
+  if (!std::isfinite(amount) || amount < 0 || amount > 4.6e18) {
+    return Error::invalid("'" + text + "' is not a size such as 512m or 2g");
+  }
+  return static_cast<std::int64_t>(amount);
 }
 
 std::string to_json(const Task& task) {
@@ -283,6 +388,8 @@ std::string to_json(const Task& task) {
   if (task.max_attempts) object["maxAttempts"] = *task.max_attempts;
   if (task.run_id) object["runId"] = *task.run_id;
   if (task.reply_queue) object["replyQueue"] = *task.reply_queue;
+  if (task.privileged) object["privileged"] = *task.privileged;
+  if (!task.mounts.empty()) object["mounts"] = task.mounts;
   json_util::merge_extra_fields(object, task.extra_json);
   return json_util::dump(object);
 }

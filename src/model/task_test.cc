@@ -114,6 +114,81 @@ TEST(TaskTest, BadValuesAreExplained) {
             R"("maxAttempts": must be between 1 and 1000)");
 }
 
+// Given privileged and mounts, they should be parsed, taken apart and written back unchanged.
+TEST(TaskTest, PrivilegedAndMountsAreParsedAndWrittenBack) {
+  const std::string wire =
+      R"({"arguments":"true","id":"a","image":"busybox","mounts":["/data/in:/in:ro","/data/out:/out"],"privileged":true})";
+  auto task = parse_task(wire);
+  ASSERT_TRUE(task.ok()) << task.error().message;
+  EXPECT_EQ(task->privileged, true);
+  EXPECT_EQ(task->mounts, (std::vector<std::string>{"/data/in:/in:ro", "/data/out:/out"}));
+  EXPECT_EQ(to_json(*task), wire);
+  auto in = parse_mount(task->mounts[0]);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->source, "/data/in");
+  EXPECT_EQ(in->target, "/in");
+  EXPECT_TRUE(in->read_only);
+  auto out = parse_mount("/data/out:/out:rw");
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->read_only);
+  // Absent, they stay absent on the wire.
+  auto bare = parse_task(R"({"id":"a","image":"busybox","arguments":"true"})");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_FALSE(bare->privileged.has_value());
+  EXPECT_TRUE(bare->mounts.empty());
+  EXPECT_EQ(to_json(*bare).find("mounts"), std::string::npos);
+}
+
+// Given a bad mount or privileged value, the error should name the field, the entry and the fault.
+TEST(TaskTest, BadMountsAndPrivilegedAreExplained) {
+  const std::string head = R"({"id":"a","image":"busybox","arguments":"x",)";
+  EXPECT_EQ(error_of(head + R"("privileged":"yes"})"), R"("privileged": must be true or false, got a string)");
+  EXPECT_EQ(error_of(head + R"("mounts":"/a:/b"})"),
+            R"("mounts": must be an array of "SOURCE:TARGET[:ro]" strings, got a string)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/a:/b",7]})"), R"("mounts[1]": must be a string, got a number)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/a:/b","data:/x"]})"),
+            R"("mounts[1]": "data:/x": host path must be absolute)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/data:x"]})"), R"("mounts[0]": "/data:x": container path must be absolute)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/data"]})"),
+            R"("mounts[0]": "/data": must be SOURCE:TARGET or SOURCE:TARGET:ro (paths cannot contain ':'))");
+  EXPECT_EQ(error_of(head + R"("mounts":["/a:/b:c:d"]})"),
+            R"("mounts[0]": "/a:/b:c:d": must be SOURCE:TARGET or SOURCE:TARGET:ro (paths cannot contain ':'))");
+  EXPECT_EQ(error_of(head + R"("mounts":["/a:/b:rx"]})"), R"("mounts[0]": "/a:/b:rx": mode 'rx' is not ro or rw)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/data/../etc:/x"]})"),
+            R"("mounts[0]": "/data/../etc:/x": host path must not contain '..')");
+  EXPECT_EQ(error_of(head + R"("mounts":["/data:/"]})"), R"("mounts[0]": "/data:/": container path must not be /)");
+  EXPECT_EQ(error_of(head + R"("mounts":["/a:/x","/b:/x"]})"),
+            R"("mounts[1]": "/b:/x": container path /x is mounted twice)");
+  EXPECT_EQ(error_of(head + R"("mounts":[""]})"), R"("mounts[0]": "": is empty (want SOURCE:TARGET[:ro|:rw]))");
+}
+
+// Given the same image written in different ways, the normalised forms should be equal.
+TEST(ImageReferenceTest, NormalisesTheWaysOfWritingOneImage) {
+  for (const char* same : {"busybox", "busybox:latest", "library/busybox", "docker.io/busybox",
+                           "docker.io/library/busybox:latest", "index.docker.io/library/busybox",
+                           "DOCKER.IO/library/busybox", "Index.Docker.IO/busybox:latest"}) {
+    EXPECT_EQ(normalize_image_reference(same), "docker.io/library/busybox:latest") << same;
+  }
+  EXPECT_EQ(normalize_image_reference("team/tool:1"), "docker.io/team/tool:1");
+  EXPECT_EQ(normalize_image_reference("localhost:5000/tool"), "localhost:5000/tool:latest");
+  EXPECT_EQ(normalize_image_reference("Registry.Local/team/tool:V1"), "registry.local/team/tool:V1");
+  const std::string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(normalize_image_reference("busybox:1.36@" + digest), "docker.io/library/busybox@" + digest);
+}
+
+TEST(ByteSizeTest, ParsesUnitsAndRefusesTheRest) {
+  EXPECT_EQ(*parse_byte_size("1048576"), 1048576);
+  EXPECT_EQ(*parse_byte_size("512m"), 512LL << 20);
+  EXPECT_EQ(*parse_byte_size("2G"), 2LL << 30);
+  EXPECT_EQ(*parse_byte_size("1.5gb"), 3LL << 29);
+  EXPECT_EQ(*parse_byte_size("64KiB"), 64LL << 10);
+  EXPECT_EQ(parse_byte_size("12q").error().message, "unknown unit 'q' (use b, k, m, g or t)");
+  EXPECT_EQ(parse_byte_size("lots").error().message, "'lots' is not a size such as 512m or 2g");
+  EXPECT_EQ(parse_byte_size("-5m").error().message, "'-5m' is not a size such as 512m or 2g");
+  EXPECT_EQ(parse_byte_size("").error().message, "'' is not a size such as 512m or 2g");
+  EXPECT_EQ(parse_byte_size("1e30t").error().message, "'1e30t' is not a size such as 512m or 2g");
+}
+
 TEST(TaskTest, HostileImageReferencesAreRefused) {
   for (const char* image : {"", "Ubuntu", "a b", "../etc", "busybox:", "busybox:-x", "a//b",
                             "host:99999999/x", "busybox@sha256:xyz", "--privileged", "a\u0001b"}) {
