@@ -15,7 +15,6 @@
 namespace tasker::testing {
 namespace {
 
-constexpr const char* kScript = TASKER_SOURCE_DIR "/tests/interop/sqs_interop.py";
 constexpr const char* kClientEnvironment =
     "LC_ALL=C.UTF-8 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
     "AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 ";
@@ -27,6 +26,9 @@ struct Endpoint {
   /// InvalidMessageContents (it checks UTF-16 code units), whichever client sends them.
   bool supplementary_characters;
 };
+
+// Test names and logs show the endpoint's variable, not the struct's bytes.
+void PrintTo(const Endpoint& endpoint, std::ostream* out) { *out << endpoint.variable; }
 
 /// Two-, three- and (where accepted) four-byte UTF-8 characters, a tab, a newline, quotes and a
 /// backslash.
@@ -98,7 +100,7 @@ class SqsInteropTest : public ::testing::TestWithParam<Endpoint> {
     auto sent = queue_->send({body});
     EXPECT_TRUE(sent.ok() && sent->front().ok());
     const std::string received = directory_.file("received");
-    run(std::string(kClientEnvironment) + "python3 " + kScript + " receive " + endpoint_ + " '" +
+    run(std::string(kClientEnvironment) + "python3 " + kInteropScript + " receive " + endpoint_ + " '" +
             url_ + "' " + received,
         directory_.file("log"));
     return read_file(received);
@@ -128,7 +130,7 @@ TEST_P(SqsInteropTest, Boto3MaximumSizeMessageReachesTaskerUnchanged) {
   const std::string body = max_size_body(supplementary_);
   const std::string file = directory_.file("body");
   write_file(file, body);
-  run(std::string(kClientEnvironment) + "python3 " + kScript + " send " + endpoint_ + " '" + url_ +
+  run(std::string(kClientEnvironment) + "python3 " + kInteropScript + " send " + endpoint_ + " '" + url_ +
           "' " + file,
       directory_.file("log"));
   const std::string received = receive_body();
