@@ -4,15 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <chrono>
-#include <cstdio>
 #include <sstream>
-#include <thread>
 
 #include "queue/sqs/sqs_queue.h"
+#include "testing/process.h"
 #include "testing/queue_backends.h"
 #include "testing/services.h"
 #include "tests/sqs_test_support.h"
@@ -22,57 +18,14 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr const char* kScript = TASKER_SOURCE_DIR "/tests/interop/sqs_interop.py";
-
-/// Runs `command` with a shell and returns its standard output.
-std::string output_of(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  ::pclose(pipe);
-  return output;
-}
-
-/// A moto_server of its own on a free loopback port, enforcing SigV4 after the IAM set-up.
-class AuthMoto {
- public:
-  AuthMoto() {
-    port_ = output_of("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
-                      "print(s.getsockname()[1])'");
-    while (!port_.empty() && port_.back() == '\n') port_.pop_back();
-    // Three unauthenticated actions: CreateUser, PutUserPolicy, CreateAccessKey.
-    const std::string pid = output_of(
-        "INITIAL_NO_AUTH_ACTION_COUNT=3 setsid moto_server -H 127.0.0.1 -p " + port_ +
-        " </dev/null >" + log_.file("moto.log") + " 2>&1 & echo $!");
-    pid_ = std::atoi(pid.c_str());
-    for (int i = 0; i < 150 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ~AuthMoto() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ready() const {
-    return output_of("curl -s -o /dev/null -w '%{http_code}' " + endpoint() + "/moto-api/") == "200";
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + port_; }
-
- private:
-  TempDir log_;
-  std::string port_;
-  pid_t pid_ = -1;
-};
-
 TEST(SqsAuthTest, RightKeyWorksAndWrongSecretFailsFastWithoutLeakingIt) {
   TASKER_REQUIRE_ENV(shared_moto, "TASKER_TEST_SQS_ENDPOINT");  // moto_server is installed
-  AuthMoto moto;
+  // Three unauthenticated actions: CreateUser, PutUserPolicy, CreateAccessKey.
+  PrivateMoto moto(3);
   ASSERT_TRUE(moto.ready()) << "moto_server did not start";
-  std::istringstream key(output_of(
-      "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing python3 " + std::string(kScript) +
-      " iam-user " + moto.endpoint()));
+  std::istringstream key(run_command(
+      "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing python3 " + std::string(kInteropScript) +
+      " iam-user " + moto.endpoint()).output);
   aws::Credentials credentials;
   key >> credentials.access_key_id >> credentials.secret_access_key;
   ASSERT_FALSE(credentials.secret_access_key.empty()) << "no IAM access key was created";

@@ -6,9 +6,15 @@
                                                    writes its body to FILE as UTF-8, deletes it
   sqs_interop.py iam-user ENDPOINT                 creates an IAM user allowed everything and an
                                                    access key for it (moto); prints "KEY SECRET"
+  sqs_interop.py least-privilege ENDPOINT REGION AGENT_POLICY MASTER_POLICY
+                                                   creates queues tasks and results, and users agent
+                                                   and master each with the policy in its JSON file
+                                                   (moto); prints "AGENT_KEY AGENT_SECRET MASTER_KEY
+                                                   MASTER_SECRET"
 
 Credentials and region come from the environment (AWS_ACCESS_KEY_ID, ...).
 """
+import json
 import sys
 
 import boto3
@@ -47,6 +53,40 @@ def iam_user(endpoint):
     print(key["AccessKeyId"], key["SecretAccessKey"])
 
 
+# moto authorises a batch call by its own action name and GetQueueUrl against "*"; AWS authorises
+# batch calls by the single actions and GetQueueUrl against the queue. The policies are written
+# for AWS; these are the grants moto needs on top, and nothing more.
+MOTO_BATCH_NAMES = {
+    "sqs:SendMessage": "sqs:SendMessageBatch",
+    "sqs:DeleteMessage": "sqs:DeleteMessageBatch",
+    "sqs:ChangeMessageVisibility": "sqs:ChangeMessageVisibilityBatch",
+}
+
+
+def for_moto(policy):
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        statement["Action"] = actions + [MOTO_BATCH_NAMES[a] for a in actions if a in MOTO_BATCH_NAMES]
+    policy["Statement"].append({"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"})
+    return policy
+
+
+def least_privilege(endpoint, region, agent_policy, master_policy):
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region)
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name=region)
+    for name in ("tasks", "results"):
+        sqs.create_queue(QueueName=name)
+    keys = []
+    for user, path in (("agent", agent_policy), ("master", master_policy)):
+        with open(path, encoding="utf-8") as f:
+            policy = for_moto(json.load(f))
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName=user, PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        keys += [key["AccessKeyId"], key["SecretAccessKey"]]
+    print(" ".join(keys))
+
+
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
-    {"send": send, "receive": receive, "iam-user": iam_user}[command](*arguments)
+    {"send": send, "receive": receive, "iam-user": iam_user, "least-privilege": least_privilege}[command](*arguments)
