@@ -173,32 +173,33 @@ TEST_P(AgentIntegrationTest, SeedTaskRunsAndItsResultArrives) {
   EXPECT_EQ(got["seed-1"][0].agent, "seed-" + std::to_string(::getpid()));
 }
 
-// A 20 s task on a queue whose visibility is 5 s, with a second agent waiting: the heartbeat
-// keeps it hidden, so it runs exactly once.
+// A 10 s task on a queue whose visibility is 3 s, with a second agent waiting: the heartbeat
+// keeps it hidden through three visibility periods, so it runs exactly once.
 TEST_P(AgentIntegrationTest, LongTaskOutlivesVisibilityAndRunsOnce) {
-  create_queues(5s);
-  auto& a = start_agent("long-a", {"--visibility", "5"});
-  auto& b = start_agent("long-b", {"--visibility", "5"});
-  send({task("long", "sh -c 'sleep 20; echo done'")});
+  create_queues(3s);
+  auto& a = start_agent("long-a", {"--visibility", "3"});
+  auto& b = start_agent("long-b", {"--visibility", "3"});
+  send({task("long", "sh -c 'sleep 10; echo done'")});
   auto got = collect(1, 90s);
   ASSERT_EQ(got["long"].size(), 1u);
   EXPECT_EQ(got["long"][0].payload, "done");
   // Nothing else may arrive, and the agents' logs must show one run between them.
-  std::this_thread::sleep_for(6s);
+  std::this_thread::sleep_for(4s);
   EXPECT_EQ(collect(1, 1s).size(), 0u);
   EXPECT_EQ(tasks_logged(a.output(), "long") + tasks_logged(b.output(), "long"), 1);
 }
 
-// Three agents on one queue run 200 tasks: every result arrives exactly once.
-TEST_P(AgentIntegrationTest, ThreeAgentsRun200TasksWithEveryResultOnce) {
+// Three agents on one queue run 60 tasks (ten rounds of their six slots): every result arrives
+// exactly once.
+TEST_P(AgentIntegrationTest, ThreeAgentsRun60TasksWithEveryResultOnce) {
   create_queues(30s);
   for (const char* name : {"many-a", "many-b", "many-c"}) start_agent(name);
   std::vector<std::string> bodies;
-  for (int i = 0; i < 200; ++i) bodies.push_back(task("n" + std::to_string(i), "echo " + std::to_string(i)));
+  for (int i = 0; i < 60; ++i) bodies.push_back(task("n" + std::to_string(i), "echo " + std::to_string(i)));
   send(bodies);
-  auto got = collect(200, 240s);
-  ASSERT_EQ(got.size(), 200u);
-  for (int i = 0; i < 200; ++i) {
+  auto got = collect(60, 240s);
+  ASSERT_EQ(got.size(), 60u);
+  for (int i = 0; i < 60; ++i) {
     const auto& results = got["n" + std::to_string(i)];
     ASSERT_EQ(results.size(), 1u) << "n" << i;
     EXPECT_EQ(results[0].payload, std::to_string(i));
