@@ -212,6 +212,14 @@ struct Agent::State {
         if (jobs.empty()) return;
         job = std::move(jobs.front());
         jobs.pop_front();
+        // A receive already waiting when the runtime failed can take a task handed back just
+        // before: give it back again rather than run it on a runtime known to be away.
+        if (runtime_unhealthy && !cancel.stop_requested()) {
+          lock.unlock();
+          hand_back(job.message.receipt, "runtime unavailable");
+          release_slot();
+          continue;
+        }
       }
       ++running;
       if (metrics) metrics->set_running(running.load());
@@ -222,12 +230,14 @@ struct Agent::State {
 
       if (outcome.retryable) {
         const bool cancelled = cancel.stop_requested();
-        hand_back(job.message.receipt, cancelled ? "cancelled while stopping"
-                                                 : "runtime unavailable: " + outcome.result.payload);
+        // Marked before the task is handed back, so the poller cannot take it again (and run it
+        // on the runtime that just failed) between the two.
         if (!cancelled) {
           std::lock_guard lock(control_mutex);
           runtime_unhealthy = true;
         }
+        hand_back(job.message.receipt, cancelled ? "cancelled while stopping"
+                                                 : "runtime unavailable: " + outcome.result.payload);
       } else {
         TaskResult& result = outcome.result;
         result.id = job.task.id;
@@ -239,11 +249,7 @@ struct Agent::State {
                   result.is_success ? "" : ": " + result.payload);
         publish(std::move(result), job.task.reply_queue, job.message.receipt);
       }
-      {
-        std::lock_guard lock(control_mutex);
-        --busy;
-      }
-      control_cv.notify_all();
+      release_slot();
     }
   }
 

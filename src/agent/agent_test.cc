@@ -229,25 +229,33 @@ TEST_F(AgentTest, GraceExpiryKillsAndHandsBack) {
 // agent should wait for the runtime, then run the task.
 TEST_F(AgentTest, RuntimeOutageHandsBackAndWaits) {
   std::atomic<int> calls{0};
+  std::jthread comes_back;  // joined before the fixture it touches goes away
   runtime_.behaviour = [&](const Task& task) -> std::optional<RunOutcome> {
     if (calls++ == 0) {
       runtime_.ready = false;
-      std::thread([&] {
+      comes_back = std::jthread([&] {
         std::this_thread::sleep_for(300ms);
         runtime_.ready = true;
-      }).detach();
+      });
       return RunOutcome{TaskResult::failure(task.id, "docker", "daemon unreachable"), true};
     }
+    EXPECT_TRUE(runtime_.ready) << "a task ran while the runtime was down";
     return std::nullopt;
   };
   submit(R"({"id":"t","image":"busybox","arguments":"echo fine"})");
   auto agent = make_agent(options());
   ASSERT_TRUE(agent->run().ok());
+  comes_back.join();
   auto got = results();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got["t"].is_success);
-  EXPECT_EQ(got["t"].attempt, 2);
-  EXPECT_EQ(agent->stats().released, 1u);
+  // Handed back once by the failed run; a receive already waiting may take it again before the
+  // agent pauses, and hand it back unrun. Every delivery but the last was a hand-back.
+  const auto released = agent->stats().released;
+  EXPECT_GE(released, 1u);
+  EXPECT_LE(released, 2u);
+  EXPECT_EQ(got["t"].attempt, static_cast<int>(released) + 1);
+  EXPECT_EQ(runtime_.runs("t"), 2);
 }
 
 TEST_F(AgentTest, RefusesToStartWithoutAResultsQueue) {
