@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "model/envelope.h"
+#include "model/json_util.h"
 #include "queue/queue_rules.h"
 #include "queue/sqs/sqs_client.h"
 #include "tasker/queue.h"
@@ -66,6 +67,15 @@ std::string sqs_refusal(const std::string& body) {
   if (auto valid = validate_body(body); !valid) return valid.error().message;
   if (auto valid = sqs::validate_sqs_characters(body); !valid) return valid.error().message;
   return {};
+}
+
+// The line a master logs about a bad message on its results queue (after the queue and message
+// names, which vary).
+std::string master_says(const BadInputCase& c) {
+  auto result = parse_result(c.input);
+  if (!result) return "is not a result (" + result.error().message + "); deleting it";
+  return "result for '" + json_util::printable(result->id.substr(0, 80)) +
+         "' dropped: no task of this run is waiting for it (answered already, or never sent)";
 }
 
 std::string read_file(const std::string& path) {
@@ -150,9 +160,10 @@ std::string render_doc(const std::vector<BadInputCase>& tasks, const std::vector
          "that is not a result, with one logged line, and drops a result no task of its run is "
          "waiting for (a duplicate, or an id it never sent), also with one line; neither is "
          "reduced, and the good results around them are.\n\n"
-      << "| case | message body | master logs |\n|---|---|---|\n";
+      << "| case | message body | master logs (after `results queue Q: `, and `message ID ` for "
+         "a message that is not a result) |\n|---|---|---|\n";
   for (const auto& c : results) {
-    doc << "| " << c.name << " | " << cell(c.written, 60) << " | " << cell(c.expected, 110) << " |\n";
+    doc << "| " << c.name << " | " << cell(c.written, 60) << " | " << cell(master_says(c), 110) << " |\n";
   }
   return doc.str();
 }
@@ -530,7 +541,10 @@ TEST_F(BadInputTest, MasterIgnoresBadResultsAndReducesTheGoodOnes) {
     EXPECT_EQ(reduced[id].payload, "ok-" + id);
   }
   // One line per bad message: each says what is wrong with it, and there are no others.
-  for (const auto& c : bad_results) EXPECT_FALSE(lines_with(err, c.expected).empty()) << c.name << "\n" << err;
+  for (const auto& c : bad_results) {
+    EXPECT_FALSE(lines_with(err, c.expected).empty()) << c.name << "\n" << err;
+    EXPECT_FALSE(lines_with(err, master_says(c)).empty()) << c.name << "\n" << err;
+  }
   EXPECT_EQ(lines_with(err, "is not a result (").size() + lines_with(err, "dropped: no task of this run").size(),
             bad_results.size())
       << err;
