@@ -42,9 +42,11 @@ const std::map<std::string, std::function<std::string(const CorpusValues&)>>& ge
        [](const CorpusValues& v) { return task_of_size("body-at-limit", v.image, kMaxMessageBytes); }},
       {"body-over-limit",
        [](const CorpusValues& v) { return task_of_size("body-over-limit", v.image, kMaxMessageBytes + 1); }},
-      // Two valid tasks that fit one message each but not one batch call together.
+      // Valid tasks that fit one message each but no two in one batch call; three in a row, so
+      // that two of them share a batch of ten wherever the batches start.
       {"large-a", [](const CorpusValues& v) { return task_of_size("large-a", v.image, 150000); }},
       {"large-b", [](const CorpusValues& v) { return task_of_size("large-b", v.image, 150000); }},
+      {"large-c", [](const CorpusValues& v) { return task_of_size("large-c", v.image, 150000); }},
       {"deep-nesting",
        [](const CorpusValues& v) {
          // As deep as a message may be: a stack-hungry parser or printer would crash on it.

@@ -154,7 +154,7 @@ std::string render_doc(const std::vector<BadInputCase>& tasks, const std::vector
          "each task, so such a line grows past the limit and is answered locally with a failed "
          "result, `\"error\":\"submit\"`, payload `not submitted: the task is N bytes as sent (with its "
          "run id), over the 262144 byte limit of a message`. Tasks that fit one message each but "
-         "not one batch together (large-a, large-b) are sent in separate calls.\n";
+         "no two in one batch (large-a, -b, -c) are sent in separate calls.\n";
   doc << "\n## Results\n\n"
       << "A master (`tasker submit --wait`, `tasker run`) deletes a message on its results queue "
          "that is not a result, with one logged line, and drops a result no task of its run is "
