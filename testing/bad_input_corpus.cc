@@ -20,55 +20,65 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
 
 // A task whose padding field makes the whole line exactly `size` bytes.
 std::string task_of_size(const std::string& id, const std::string& image, std::size_t size) {
-  const std::string head = R"({"id":")" + id + R"(","image":")" + image + R"(","arguments":"true","pad":")";
+  const std::string head =
+      R"({"id":")" + id + R"(","image":")" + image + R"(","arguments":"true","pad":")";
   const std::string tail = "\"}";
   return head + std::string(size - head.size() - tail.size(), 'x') + tail;
 }
 
 // The inputs too large to store, by the name the corpus gives them (`@name`).
 const std::map<std::string, std::function<std::string(const CorpusValues&)>>& generators() {
-  static const std::map<std::string, std::function<std::string(const CorpusValues&)>> kGenerators = {
-      {"huge-id",
-       [](const CorpusValues& v) {
-         return R"({"id":")" + std::string(kMaxTaskIdBytes + 1, 'h') + R"(","image":")" + v.image +
-                R"(","arguments":"true"})";
-       }},
-      {"id-at-limit",
-       [](const CorpusValues& v) {
-         return R"({"id":")" + std::string(kMaxTaskIdBytes, 'i') + R"(","image":")" + v.image +
-                R"(","arguments":"true"})";
-       }},
-      {"body-at-limit",
-       [](const CorpusValues& v) { return task_of_size("body-at-limit", v.image, kMaxMessageBytes); }},
-      {"body-over-limit",
-       [](const CorpusValues& v) { return task_of_size("body-over-limit", v.image, kMaxMessageBytes + 1); }},
-      // Valid tasks that fit one message each but no two in one batch call; three in a row, so
-      // that two of them share a batch of ten wherever the batches start.
-      {"large-a", [](const CorpusValues& v) { return task_of_size("large-a", v.image, 150000); }},
-      {"large-b", [](const CorpusValues& v) { return task_of_size("large-b", v.image, 150000); }},
-      {"large-c", [](const CorpusValues& v) { return task_of_size("large-c", v.image, 150000); }},
-      {"deep-nesting",
-       [](const CorpusValues& v) {
-         // As deep as a message may be: a stack-hungry parser or printer would crash on it.
-         const std::size_t depth = (kMaxMessageBytes - 100) / 2;
-         return R"({"id":"deep-nesting","image":")" + v.image + R"(","arguments":"true","x":)" +
-                std::string(depth, '[') + std::string(depth, ']') + "}";
-       }},
-      {"image-huge-tag",
-       [](const CorpusValues&) {
-         return R"({"id":"image-huge-tag","image":"busybox:)" + std::string(200, 't') +
-                R"(","arguments":"true"})";
-       }},
-      {"image-too-long",
-       [](const CorpusValues&) {
-         return R"({"id":"image-too-long","image":")" + std::string(600, 'b') + R"(","arguments":"true"})";
-       }},
-      {"huge-result",
-       [](const CorpusValues& v) {
-         return R"({"id":"huge-unknown-id","isSuccess":true,"runId":")" + v.run_id +
-                R"(","payload":")" + std::string(250000, 'p') + "\"}";
-       }},
-  };
+  static const std::map<std::string, std::function<std::string(const CorpusValues&)>> kGenerators =
+      {
+          {"huge-id",
+           [](const CorpusValues& v) {
+             return R"({"id":")" + std::string(kMaxTaskIdBytes + 1, 'h') + R"(","image":")" +
+                    v.image + R"(","arguments":"true"})";
+           }},
+          {"id-at-limit",
+           [](const CorpusValues& v) {
+             return R"({"id":")" + std::string(kMaxTaskIdBytes, 'i') + R"(","image":")" + v.image +
+                    R"(","arguments":"true"})";
+           }},
+          {"body-at-limit",
+           [](const CorpusValues& v) {
+             return task_of_size("body-at-limit", v.image, kMaxMessageBytes);
+           }},
+          {"body-over-limit",
+           [](const CorpusValues& v) {
+             return task_of_size("body-over-limit", v.image, kMaxMessageBytes + 1);
+           }},
+          // Valid tasks that fit one message each but no two in one batch call; three in a row, so
+          // that two of them share a batch of ten wherever the batches start.
+          {"large-a",
+           [](const CorpusValues& v) { return task_of_size("large-a", v.image, 150000); }},
+          {"large-b",
+           [](const CorpusValues& v) { return task_of_size("large-b", v.image, 150000); }},
+          {"large-c",
+           [](const CorpusValues& v) { return task_of_size("large-c", v.image, 150000); }},
+          {"deep-nesting",
+           [](const CorpusValues& v) {
+             // As deep as a message may be: a stack-hungry parser or printer would crash on it.
+             const std::size_t depth = (kMaxMessageBytes - 100) / 2;
+             return R"({"id":"deep-nesting","image":")" + v.image + R"(","arguments":"true","x":)" +
+                    std::string(depth, '[') + std::string(depth, ']') + "}";
+           }},
+          {"image-huge-tag",
+           [](const CorpusValues&) {
+             return R"({"id":"image-huge-tag","image":"busybox:)" + std::string(200, 't') +
+                    R"(","arguments":"true"})";
+           }},
+          {"image-too-long",
+           [](const CorpusValues&) {
+             return R"({"id":"image-too-long","image":")" + std::string(600, 'b') +
+                    R"(","arguments":"true"})";
+           }},
+          {"huge-result",
+           [](const CorpusValues& v) {
+             return R"({"id":"huge-unknown-id","isSuccess":true,"runId":")" + v.run_id +
+                    R"(","payload":")" + std::string(250000, 'p') + "\"}";
+           }},
+      };
   return kGenerators;
 }
 
@@ -95,7 +105,8 @@ std::string decode_corpus_escapes(std::string_view text) {
 }
 
 std::vector<BadInputCase> load_bad_input_corpus(std::string_view file, const CorpusValues& values) {
-  const std::string path = std::string(TASKER_SOURCE_DIR) + "/tests/data/bad_input/" + std::string(file);
+  const std::string path =
+      std::string(TASKER_SOURCE_DIR) + "/tests/data/bad_input/" + std::string(file);
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   std::vector<BadInputCase> cases;

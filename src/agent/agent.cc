@@ -314,8 +314,8 @@ struct Agent::State {
   // print): it is answered with a failure saying so, rather than retried for ever.
   static void replace_refused(Outgoing& item, const Error& error) {
     log::warn("task {}: the results queue refuses its result: {}", item.result.id, error.message);
-    TaskResult stand_in = TaskResult::failure(item.result.id, "result",
-                                              "result refused by the results queue: " + error.message);
+    TaskResult stand_in = TaskResult::failure(
+        item.result.id, "result", "result refused by the results queue: " + error.message);
     stand_in.agent = item.result.agent;
     stand_in.attempt = item.result.attempt;
     stand_in.run_id = item.result.run_id;

@@ -68,8 +68,9 @@ void answer_unsendable(const Task& task, const std::string& why, Shared& shared)
 }
 
 // Sends the entries `pending` of a batch until each is in the queue or refused for good.
-bool send_entries(Queue& tasks, const std::vector<Task>& batch, const std::vector<std::string>& bodies,
-                  std::vector<std::size_t> pending, Shared& shared) {
+bool send_entries(Queue& tasks, const std::vector<Task>& batch,
+                  const std::vector<std::string>& bodies, std::vector<std::size_t> pending,
+                  Shared& shared) {
   for (int attempt = 0; !pending.empty(); ++attempt) {
     std::vector<std::string> send_bodies;
     for (auto i : pending) send_bodies.push_back(bodies[i]);
@@ -115,11 +116,12 @@ bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
   std::size_t call_bytes = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (bodies[i].size() > kMaxBodyBytes) {
-      answer_unsendable(batch[i],
-                        fmt::format("the task is {} bytes as sent (with its run id), over the {} byte "
-                                    "limit of a message",
-                                    bodies[i].size(), kMaxBodyBytes),
-                        shared);
+      answer_unsendable(
+          batch[i],
+          fmt::format("the task is {} bytes as sent (with its run id), over the {} byte "
+                      "limit of a message",
+                      bodies[i].size(), kMaxBodyBytes),
+          shared);
       continue;
     }
     if (call_bytes + bodies[i].size() > kMaxBodyBytes) {
@@ -401,9 +403,10 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       }
       if (!fresh) {
         ++report.duplicates;
-        log::info("results queue {}: result for '{}' dropped: no task of this run is waiting for it "
-                  "(answered already, or never sent)",
-                  options_.results_queue, json_util::printable(result->id.substr(0, 80)));
+        log::info(
+            "results queue {}: result for '{}' dropped: no task of this run is waiting for it "
+            "(answered already, or never sent)",
+            options_.results_queue, json_util::printable(result->id.substr(0, 80)));
         to_delete.push_back(message.receipt);
         continue;
       }

@@ -48,7 +48,8 @@ std::string printable(std::string_view text) {
 
 bool has_sqs_refused_character(std::string_view text) {
   for (std::size_t i = 0; i + 2 < text.size(); ++i) {
-    if (text[i] == '\xEF' && text[i + 1] == '\xBF' && (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) {
+    if (text[i] == '\xEF' && text[i + 1] == '\xBF' &&
+        (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) {
       return true;
     }
   }

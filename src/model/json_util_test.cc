@@ -19,7 +19,9 @@ TEST(JsonUtilTest, DeepNestingIsRefusedBeforeParsing) {
 
 TEST(JsonUtilTest, NestingUpToTheLimitAndBracketsInStringsAreFine) {
   const std::size_t depth = json_util::kMaxJsonDepth - 1;
-  EXPECT_TRUE(json_util::parse_object(R"({"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}").ok());
+  EXPECT_TRUE(
+      json_util::parse_object(R"({"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}")
+          .ok());
   EXPECT_TRUE(json_util::parse_object(R"({"x":")" + std::string(500, '[') + R"(\"{{"})").ok());
 }
 
@@ -43,7 +45,8 @@ TEST(JsonUtilTest, IdsWithCharactersSqsRefusesAreInvalidAndNotEchoed) {
   auto task = parse_task(R"({"id":"a\uffff","image":"busybox","arguments":"true"})");
   ASSERT_FALSE(task.ok());
   EXPECT_EQ(task.error().message, "\"id\": contains a character SQS refuses (U+FFFE or U+FFFF)");
-  EXPECT_FALSE(parse_task(R"({"id":"a","runId":"\ufffe","image":"busybox","arguments":"true"})").ok());
+  EXPECT_FALSE(
+      parse_task(R"({"id":"a","runId":"\ufffe","image":"busybox","arguments":"true"})").ok());
   EXPECT_TRUE(parse_task(R"({"id":"a\ufffd","image":"busybox","arguments":"true"})").ok());
 }
 

@@ -21,7 +21,8 @@ constexpr std::size_t kMaxMounts = 64;
 // Problems quote the input (an env name, an image, a mount): escaped, so the message stays one
 // printable line, safe to log and to send back in a result.
 Error field_error(std::string_view field, std::string_view problem) {
-  return Error::invalid(json_util::printable("\"" + std::string(field) + "\": " + std::string(problem)));
+  return Error::invalid(
+      json_util::printable("\"" + std::string(field) + "\": " + std::string(problem)));
 }
 
 Error type_error(std::string_view field, std::string_view wanted, const json& got) {
@@ -113,8 +114,8 @@ Expected<std::int64_t> parse_memory(const json& value) {
 // The name of one entry of `mounts` in an error, e.g. `"mounts[1]": "data:/x"`.
 Error mount_error(std::size_t index, std::string_view spec, std::string_view problem) {
   return Error::invalid(json_util::printable("\"mounts[" + std::to_string(index) + "]\": \"" +
-                                            std::string(spec.substr(0, 200)) + "\": " +
-                                            std::string(problem)));
+                                             std::string(spec.substr(0, 200)) +
+                                             "\": " + std::string(problem)));
 }
 
 bool has_dot_dot_component(std::string_view path) {
