@@ -312,8 +312,12 @@ struct Agent::State {
 
   // The results queue refuses a result for good (SQS refuses some characters a container may
   // print): it is answered with a failure saying so, rather than retried for ever.
-  static void replace_refused(Outgoing& item, const Error& error) {
+  void replace_refused(Outgoing& item, const Error& error) {
     log::warn("task {}: the results queue refuses its result: {}", item.result.id, error.message);
+    if (item.result.is_success) {
+      --succeeded;
+      ++failed;
+    }
     TaskResult stand_in = TaskResult::failure(
         item.result.id, "result", "result refused by the results queue: " + error.message);
     stand_in.agent = item.result.agent;
