@@ -13,6 +13,7 @@
 
 #include "agent/metrics.h"
 #include "model/envelope.h"
+#include "model/json_util.h"
 #include "util/backoff.h"
 #include "util/log.h"
 
@@ -35,6 +36,7 @@ struct Outgoing {
   std::string receipt;
   int send_attempts = 0;
   Clock::time_point not_before{};
+  bool replaced = false;  // the queue refused the original result for good; this is its stand-in
 };
 
 milliseconds backoff(int attempt) { return capped_backoff(attempt, milliseconds(30000)); }
@@ -154,7 +156,7 @@ struct Agent::State {
     const Envelope envelope = peek_envelope(message.body);
     if (!envelope.id) {
       log::error("deleting message {}: {} (no readable id to answer; body starts '{}')",
-                 message.message_id, reason, message.body.substr(0, 80));
+                 message.message_id, reason, json_util::printable(message.body.substr(0, 80)));
       if (auto acked = tasks->ack({message.receipt}); !acked) count_queue_error(acked.error(), "delete");
       untrack(message.receipt);
       return;
@@ -314,6 +316,24 @@ struct Agent::State {
     }
   }
 
+  // The results queue refuses a result for good (SQS refuses some characters a container may
+  // print): it is answered with a failure saying so, rather than retried for ever.
+  void replace_refused(Outgoing& item, const Error& error) {
+    log::warn("task {}: the results queue refuses its result: {}", item.result.id, error.message);
+    if (item.result.is_success) {
+      --succeeded;
+      ++failed;
+    }
+    TaskResult stand_in = TaskResult::failure(
+        item.result.id, "result", "result refused by the results queue: " + error.message);
+    stand_in.agent = item.result.agent;
+    stand_in.attempt = item.result.attempt;
+    stand_in.run_id = item.result.run_id;
+    stand_in.duration_ms = item.result.duration_ms;
+    item.result = std::move(stand_in);
+    item.replaced = true;
+  }
+
   void send_and_delete(std::vector<Outgoing>& items) {
     std::map<std::string, std::vector<Outgoing*>> by_destination;
     for (auto& item : items) by_destination[item.destination].push_back(&item);
@@ -335,9 +355,12 @@ struct Agent::State {
           if (sent && !ok) count_queue_error((*sent)[i - start].error(), "send result");
           if (ok) {
             answered.push_back(group[i]->receipt);
-          } else {
-            to_retry.push_back(std::move(*group[i]));
+            continue;
           }
+          if (sent && !(*sent)[i - start].error().transient() && !group[i]->replaced) {
+            replace_refused(*group[i], (*sent)[i - start].error());
+          }
+          to_retry.push_back(std::move(*group[i]));
         }
       }
     }

@@ -11,6 +11,8 @@
 
 #include "master/journal.h"
 #include "master/progress.h"
+#include "model/json_util.h"
+#include "queue/queue_rules.h"
 #include "util/backoff.h"
 #include "util/log.h"
 
@@ -59,13 +61,16 @@ bool channel_ended(SupplyChannel& channel) {
 // How long a part-filled batch waits for more tasks before it is sent.
 constexpr milliseconds kSendLinger{5};
 
-// Sends one batch until every entry is in the queue or refused for good; refused tasks become
-// local failed results. False when the run must stop (a permanent error, or a stop request).
-bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
-  std::vector<std::string> bodies;
-  for (const auto& task : batch) bodies.push_back(to_json(task));
-  std::vector<std::size_t> pending(batch.size());
-  for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+// A task answered here, not sent: the queue refuses it for good.
+void answer_unsendable(const Task& task, const std::string& why, Shared& shared) {
+  std::lock_guard lock(shared.mutex);
+  shared.unsendable.push_back(TaskResult::failure(task.id, "submit", "not submitted: " + why));
+}
+
+// Sends the entries `pending` of a batch until each is in the queue or refused for good.
+bool send_entries(Queue& tasks, const std::vector<Task>& batch,
+                  const std::vector<std::string>& bodies, std::vector<std::size_t> pending,
+                  Shared& shared) {
   for (int attempt = 0; !pending.empty(); ++attempt) {
     std::vector<std::string> send_bodies;
     for (auto i : pending) send_bodies.push_back(bodies[i]);
@@ -81,9 +86,7 @@ bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
         }
         // The queue refuses this body for good (too large, characters SQS refuses): answer it
         // here so the run still ends, and say why.
-        std::lock_guard lock(shared.mutex);
-        shared.unsendable.push_back(TaskResult::failure(batch[pending[k]].id, "submit",
-                                                        "not submitted: " + status.error().message));
+        answer_unsendable(batch[pending[k]], status.error().message, shared);
       }
       pending.swap(still);
     } else if (!sent.error().transient()) {
@@ -99,6 +102,37 @@ bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
     }
   }
   return true;
+}
+
+// Sends one batch until every entry is in the queue or refused for good; refused tasks become
+// local failed results. A batch call carries at most kMaxBodyBytes in all, so large tasks go in
+// smaller calls, and a task that is over the limit itself (the run id added to a task at the
+// limit) is answered without a call. False when the run must stop (a permanent error, or a stop
+// request).
+bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
+  std::vector<std::string> bodies;
+  for (const auto& task : batch) bodies.push_back(to_json(task));
+  std::vector<std::size_t> call;
+  std::size_t call_bytes = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (bodies[i].size() > kMaxBodyBytes) {
+      answer_unsendable(
+          batch[i],
+          fmt::format("the task is {} bytes as sent (with its run id), over the {} byte "
+                      "limit of a message",
+                      bodies[i].size(), kMaxBodyBytes),
+          shared);
+      continue;
+    }
+    if (call_bytes + bodies[i].size() > kMaxBodyBytes) {
+      if (!send_entries(tasks, batch, bodies, call, shared)) return false;
+      call.clear();
+      call_bytes = 0;
+    }
+    call.push_back(i);
+    call_bytes += bodies[i].size();
+  }
+  return call.empty() || send_entries(tasks, batch, bodies, call, shared);
 }
 
 }  // namespace
@@ -369,6 +403,10 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       }
       if (!fresh) {
         ++report.duplicates;
+        log::info(
+            "results queue {}: result for '{}' dropped: no task of this run is waiting for it "
+            "(answered already, or never sent)",
+            options_.results_queue, json_util::printable(result->id.substr(0, 80)));
         to_delete.push_back(message.receipt);
         continue;
       }

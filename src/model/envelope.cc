@@ -19,6 +19,7 @@ Envelope peek_envelope(std::string_view body) {
     for (unsigned char c : value) {
       if (c < 0x20 || c == 0x7f) return;
     }
+    if (json_util::has_sqs_refused_character(value)) return;
     out = std::move(value);
   };
   read("id", envelope.id);

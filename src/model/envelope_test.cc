@@ -17,6 +17,7 @@ TEST(EnvelopeTest, UnreadableOrUnsafeIdsAreLeftEmpty) {
   EXPECT_FALSE(peek_envelope(R"({"id":7})").id.has_value());
   EXPECT_FALSE(peek_envelope(R"({"id":""})").id.has_value());
   EXPECT_FALSE(peek_envelope(R"({"id":"a\nb"})").id.has_value());
+  EXPECT_FALSE(peek_envelope(R"({"id":"a\uffff"})").id.has_value());  // SQS refuses U+FFFF
   EXPECT_FALSE(peek_envelope(R"({"id":")" + std::string(300, 'x') + "\"}").id.has_value());
 }
 

@@ -44,6 +44,8 @@ bool valid_registry(std::string_view s) {
     for (char c : port) {
       if (c < '0' || c > '9') return false;
     }
+    const int number = std::stoi(std::string(port));
+    if (number < 1 || number > 65535) return false;
   }
   if (host.empty() || host.size() > 253) return false;
   std::size_t start = 0;

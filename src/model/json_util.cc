@@ -4,7 +4,63 @@
 
 namespace tasker::json_util {
 
+namespace {
+
+// The byte at which arrays and objects nest deeper than kMaxJsonDepth, or npos.
+std::size_t too_deep_at(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+bool has_sqs_refused_character(std::string_view text) {
+  for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+    if (text[i] == '\xEF' && text[i + 1] == '\xBF' &&
+        (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Expected<nlohmann::json> parse_object(std::string_view text) {
+  if (const auto at = too_deep_at(text); at != std::string_view::npos) {
+    return Error::invalid("not valid JSON at byte " + std::to_string(at) + ": nested deeper than " +
+                          std::to_string(kMaxJsonDepth) + " levels");
+  }
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text.begin(), text.end());
@@ -16,18 +72,7 @@ Expected<nlohmann::json> parse_object(std::string_view text) {
     if (colon != std::string::npos) detail = detail.substr(colon + 2);
     if (detail.size() > 160) detail = detail.substr(0, 160) + "...";
     // The detail quotes the input; keep the message one printable line whatever the input was.
-    std::string printable;
-    for (unsigned char c : detail) {
-      if (c >= 0x20 && c < 0x7f) {
-        printable.push_back(static_cast<char>(c));
-      } else {
-        static const char kHex[] = "0123456789abcdef";
-        printable += "\\x";
-        printable.push_back(kHex[c >> 4]);
-        printable.push_back(kHex[c & 15]);
-      }
-    }
-    detail = std::move(printable);
+    detail = printable(detail);
     return Error::invalid("not valid JSON at byte " + std::to_string(e.byte) + ": " + detail);
   } catch (const nlohmann::json::exception&) {
     // The only other parse failure is a number too large for a double (out_of_range.406).

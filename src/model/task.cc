@@ -18,8 +18,11 @@ constexpr double kMaxCpus = 1024;
 constexpr std::size_t kMaxShortField = 1024;
 constexpr std::size_t kMaxMounts = 64;
 
+// Problems quote the input (an env name, an image, a mount): escaped, so the message stays one
+// printable line, safe to log and to send back in a result.
 Error field_error(std::string_view field, std::string_view problem) {
-  return Error::invalid("\"" + std::string(field) + "\": " + std::string(problem));
+  return Error::invalid(
+      json_util::printable("\"" + std::string(field) + "\": " + std::string(problem)));
 }
 
 Error type_error(std::string_view field, std::string_view wanted, const json& got) {
@@ -40,6 +43,9 @@ Status check_id(const std::string& id) {
                                  std::to_string(kMaxTaskIdBytes) + "-byte limit");
   }
   if (has_control_character(id)) return field_error("id", "contains a control character");
+  if (json_util::has_sqs_refused_character(id)) {
+    return field_error("id", "contains a character SQS refuses (U+FFFE or U+FFFF)");
+  }
   return Status::success();
 }
 
@@ -50,6 +56,9 @@ Status check_short_string(std::string_view field, const std::string& value) {
     return field_error(field, "is longer than " + std::to_string(kMaxShortField) + " bytes");
   }
   if (has_control_character(value)) return field_error(field, "contains a control character");
+  if (json_util::has_sqs_refused_character(value)) {
+    return field_error(field, "contains a character SQS refuses (U+FFFE or U+FFFF)");
+  }
   return Status::success();
 }
 
@@ -104,8 +113,9 @@ Expected<std::int64_t> parse_memory(const json& value) {
 
 // The name of one entry of `mounts` in an error, e.g. `"mounts[1]": "data:/x"`.
 Error mount_error(std::size_t index, std::string_view spec, std::string_view problem) {
-  return Error::invalid("\"mounts[" + std::to_string(index) + "]\": \"" +
-                        std::string(spec.substr(0, 200)) + "\": " + std::string(problem));
+  return Error::invalid(json_util::printable("\"mounts[" + std::to_string(index) + "]\": \"" +
+                                             std::string(spec.substr(0, 200)) +
+                                             "\": " + std::string(problem)));
 }
 
 bool has_dot_dot_component(std::string_view path) {
@@ -274,6 +284,9 @@ Status validate(const Task& task) {
   for (const auto& [name, value] : task.env) {
     if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
       return field_error("env", "variable name '" + name + "' is empty or contains '='");
+    }
+    if (has_control_character(name)) {
+      return field_error("env", "variable name '" + name + "' contains a control character");
     }
     if (value.find('\0') != std::string::npos) {
       return field_error("env." + name, "contains a NUL character");
