@@ -115,8 +115,8 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
 
   void send(const std::vector<std::string>& bodies) {
     for (std::size_t i = 0; i < bodies.size(); i += Queue::kMaxBatch) {
-      std::vector<std::string> batch(bodies.begin() + i,
-                                     bodies.begin() + std::min(bodies.size(), i + Queue::kMaxBatch));
+      std::vector<OutgoingMessage> batch(
+          bodies.begin() + i, bodies.begin() + std::min(bodies.size(), i + Queue::kMaxBatch));
       auto sent = tasks_->send(batch);
       ASSERT_TRUE(sent.ok()) << sent.error().message;
       for (const auto& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;

@@ -89,7 +89,7 @@ class PolicyIntegrationTest : public ::testing::Test {
   }
 
   void send(const std::vector<std::string>& bodies) {
-    auto sent = tasks_->send(bodies);
+    auto sent = tasks_->send(std::vector<OutgoingMessage>(bodies.begin(), bodies.end()));
     ASSERT_TRUE(sent.ok()) << sent.error().message;
     for (const auto& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
   }

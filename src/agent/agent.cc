@@ -318,7 +318,7 @@ struct Agent::State {
       Queue* queue = result_queue(destination);
       for (std::size_t start = 0; start < group.size(); start += Queue::kMaxBatch) {
         const std::size_t end = std::min(group.size(), start + Queue::kMaxBatch);
-        std::vector<std::string> bodies;
+        std::vector<OutgoingMessage> bodies;
         for (std::size_t i = start; i < end; ++i) bodies.push_back(to_json(group[i]->result));
         Expected<std::vector<Status>> sent =
             queue != nullptr ? queue->send(bodies)

@@ -62,14 +62,14 @@ constexpr milliseconds kSendLinger{5};
 // Sends one batch until every entry is in the queue or refused for good; refused tasks become
 // local failed results. False when the run must stop (a permanent error, or a stop request).
 bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
-  std::vector<std::string> bodies;
-  for (const auto& task : batch) bodies.push_back(to_json(task));
+  std::vector<OutgoingMessage> messages;
+  for (const auto& task : batch) messages.push_back(to_json(task));
   std::vector<std::size_t> pending(batch.size());
   for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   for (int attempt = 0; !pending.empty(); ++attempt) {
-    std::vector<std::string> send_bodies;
-    for (auto i : pending) send_bodies.push_back(bodies[i]);
-    auto sent = tasks.send(send_bodies);
+    std::vector<OutgoingMessage> to_send;
+    for (auto i : pending) to_send.push_back(messages[i]);
+    auto sent = tasks.send(to_send);
     if (sent) {
       std::vector<std::size_t> still;
       for (std::size_t k = 0; k < pending.size(); ++k) {
