@@ -61,9 +61,15 @@ constexpr milliseconds kSendLinger{5};
 
 // Sends one batch until every entry is in the queue or refused for good; refused tasks become
 // local failed results. False when the run must stop (a permanent error, or a stop request).
-bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
+// With a signing key, each message carries the HMAC of its exact body as an attribute.
+bool send_batch(Queue& tasks, const std::vector<Task>& batch,
+                const std::optional<SigningKey>& signing_key, Shared& shared) {
   std::vector<OutgoingMessage> messages;
-  for (const auto& task : batch) messages.push_back(to_json(task));
+  for (const auto& task : batch) {
+    std::string body = to_json(task);
+    messages.push_back(signing_key ? signing_key->signed_message(std::move(body))
+                                   : OutgoingMessage(std::move(body)));
+  }
   std::vector<std::size_t> pending(batch.size());
   for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   for (int attempt = 0; !pending.empty(); ++attempt) {
@@ -179,7 +185,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     std::uint64_t supplied = 0;
     auto flush = [&]() -> bool {
       if (batch.empty()) return true;
-      if (!send_batch(**tasks, batch, shared)) return false;
+      if (!send_batch(**tasks, batch, options_.signing_key, shared)) return false;
       batch.clear();
       std::lock_guard lock(journal_mutex);
       if (journal) {
