@@ -72,6 +72,17 @@ bool nothing_within(Queue& queue, std::chrono::milliseconds wait) {
   return received.ok() && received->empty();
 }
 
+/// A send of one message the queue must refuse as invalid: refused whole, or its one entry.
+void expect_refused_as_invalid(const Expected<std::vector<Status>>& sent) {
+  if (sent.ok()) {
+    ASSERT_EQ(sent->size(), 1u);
+    ASSERT_FALSE(sent->front().ok());
+    EXPECT_EQ(sent->front().error().kind, ErrorKind::kInvalidInput);
+  } else {
+    EXPECT_EQ(sent.error().kind, ErrorKind::kInvalidInput);
+  }
+}
+
 std::int64_t since_ms(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
 }
@@ -215,14 +226,7 @@ TEST_P(QueueConformanceTest, OversizedBodyIsNeverDelivered) {
   auto queue = make_queue(with_visibility(seconds(30)));
   ASSERT_NE(queue, nullptr);
   const std::string oversized(262145, 'x');
-  auto sent = queue->send({oversized});
-  if (sent.ok()) {
-    ASSERT_EQ(sent->size(), 1u);
-    EXPECT_FALSE(sent->front().ok());
-    EXPECT_EQ(sent->front().error().kind, ErrorKind::kInvalidInput);
-  } else {
-    EXPECT_EQ(sent.error().kind, ErrorKind::kInvalidInput);
-  }
+  expect_refused_as_invalid(queue->send({oversized}));
   EXPECT_TRUE(nothing_within(*queue, seconds(1)));
 }
 
@@ -278,14 +282,8 @@ TEST_P(QueueConformanceTest, InvalidAttributesAreRefusedPerEntry) {
   EXPECT_TRUE((*sent)[3].ok()) << (*sent)[3].error().message;
 
   // The body alone fits; with its attribute (name, type "String" and value) it does not.
-  auto oversized = queue->send({OutgoingMessage(near_limit, {{"signature", std::string(100, 'v')}})});
-  if (oversized.ok()) {
-    ASSERT_EQ(oversized->size(), 1u);
-    ASSERT_FALSE(oversized->front().ok());
-    EXPECT_EQ(oversized->front().error().kind, ErrorKind::kInvalidInput);
-  } else {
-    EXPECT_EQ(oversized.error().kind, ErrorKind::kInvalidInput);
-  }
+  expect_refused_as_invalid(
+      queue->send({OutgoingMessage(near_limit, {{"signature", std::string(100, 'v')}})}));
 
   Message message = receive_one(*queue, seconds(2));
   EXPECT_EQ(message.body, "good");
