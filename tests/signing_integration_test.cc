@@ -295,6 +295,30 @@ TEST_P(SigningInteropTest, MasterSignatureVerifiesInAnIndependentClient) {
 INSTANTIATE_TEST_SUITE_P(Moto, SigningInteropTest, ::testing::Values(Backend{"moto"}),
                          [](const auto& info) { return info.param.name; });
 
+// Given a key, `tasker run` signs its tasks and its in-process agent, holding the same key, runs
+// them.
+TEST(SigningEmbeddedTest, RunWithAKeyRunsItsTasks) {
+  TASKER_REQUIRE_ENV(docker_host, "DOCKER_HOST");
+  TASKER_REQUIRE_ENV(image, "TASKER_TEST_IMAGE");
+  const fs::path dir = fs::temp_directory_path() / ("tasker-signing-run-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "tasks.jsonl") << testing::task_json("a", image, "echo 1") << "\n"
+                                     << testing::task_json("b", image, "echo 2") << "\n";
+  ChildProcess run({TASKER_BINARY, "run", "--state-dir", (dir / "state").string(), "--progress",
+                    "none", (dir / "tasks.jsonl").string()},
+                   {{"TASKER_SIGNING_KEY", kKey}}, (dir / "run.log").string());
+  EXPECT_EQ(run.wait_for(120s), 0) << run.output();
+  std::map<std::string, std::string> payloads;
+  std::istringstream lines(run.output());
+  for (std::string line; std::getline(lines, line);) {
+    if (auto result = parse_result(line); result.ok() && result->is_success) payloads[result->id] = result->payload;
+  }
+  EXPECT_EQ(payloads, (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}})) << run.output();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 // Given a key shorter than 16 bytes, `tasker agent` stops at once with one line that names the
 // variable and not the key.
 TEST(SigningCliTest, ShortKeyIsAOneLineStartupErrorNamingTheVariable) {
