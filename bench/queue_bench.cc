@@ -64,7 +64,7 @@ std::string task_body(int i) {
 
 void send_all(Queue& queue, int count) {
   for (int next = 0; next < count;) {
-    std::vector<std::string> bodies;
+    std::vector<tasker::OutgoingMessage> bodies;
     while (next < count && bodies.size() < Queue::kMaxBatch) bodies.push_back(task_body(next++));
     for (const tasker::Status& status : must(queue.send(bodies), "send")) {
       if (!status) die("send entry: " + status.error().message);

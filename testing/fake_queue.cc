@@ -13,20 +13,23 @@ class FakeQueue : public Queue {
 
   const std::string& name() const override { return state_->name; }
 
-  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override {
+  Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override {
     std::lock_guard lock(state_->mutex);
     if (state_->failing_sends > 0) {
       --state_->failing_sends;
       return Error::transient_failure("injected send failure");
     }
-    if (bodies.size() > kMaxBatch) return Error::invalid("too many entries");
+    if (messages.size() > kMaxBatch) return Error::invalid("too many entries");
     std::vector<Status> statuses;
-    for (const auto& body : bodies) {
-      if (!state_->refused_marker.empty() && body.find(state_->refused_marker) != std::string::npos) {
+    for (const auto& message : messages) {
+      if (!state_->refused_marker.empty() &&
+          message.body.find(state_->refused_marker) != std::string::npos) {
         statuses.emplace_back(Error::invalid("body refused by the queue"));
         continue;
       }
-      state_->messages[state_->next_id++].body = body;
+      FakeBroker::Stored& stored = state_->messages[state_->next_id++];
+      stored.body = message.body;
+      stored.attributes = message.attributes;
       ++state_->sent;
       statuses.emplace_back();
     }
@@ -52,7 +55,8 @@ class FakeQueue : public Queue {
         stored.visible_at = now + visibility.value_or(state_->visibility);
         stored.receipt = std::to_string(id) + "#" + std::to_string(state_->next_receipt++);
         ++stored.receive_count;
-        out.push_back(Message{std::to_string(id), stored.receipt, stored.body, stored.receive_count});
+        out.push_back(Message{std::to_string(id), stored.receipt, stored.body, stored.receive_count,
+                             stored.attributes});
       }
       if (!out.empty() || now >= deadline) return out;
       // Wake on arrival, or soon enough to notice a visibility expiry.

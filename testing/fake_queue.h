@@ -17,6 +17,7 @@ class FakeBroker : public Broker {
  public:
   struct Stored {
     std::string body;
+    MessageAttributes attributes;
     std::chrono::steady_clock::time_point visible_at{};
     std::string receipt;
     int receive_count = 0;

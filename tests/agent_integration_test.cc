@@ -19,6 +19,7 @@
 #include "docker/leftover_containers.h"
 #include "tasker/queue.h"
 #include "tasker/result.h"
+#include "testing/agent_harness.h"
 #include "testing/process.h"
 #include "testing/services.h"
 
@@ -48,15 +49,14 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
     std::filesystem::create_directories(dir_);
     tasks_name_ = "tasks-" + unique;
     results_name_ = "results-" + unique;
-    if (GetParam().name == "sqlite") {
-      broker_address_ = "sqlite:" + (dir_ / "queue.db").string();
-    } else {
-      TASKER_REQUIRE_ENV(endpoint, "TASKER_TEST_SQS_ENDPOINT");
-      broker_address_ = "sqs://";
-      agent_env_ = {{"AWS_ENDPOINT_URL", endpoint}, {"AWS_ACCESS_KEY_ID", "testing"},
-                    {"AWS_SECRET_ACCESS_KEY", "testing"}, {"AWS_REGION", "us-east-1"}};
-      for (const auto& [k, v] : agent_env_) setenv(k.c_str(), v.c_str(), 1);
+    std::string endpoint;
+    if (GetParam().name != "sqlite") {
+      TASKER_REQUIRE_ENV(sqs_endpoint, "TASKER_TEST_SQS_ENDPOINT");
+      endpoint = sqs_endpoint;
     }
+    const testing::TestBroker test_broker = testing::test_broker(GetParam().name, dir_, endpoint);
+    broker_address_ = test_broker.address;
+    agent_env_ = test_broker.env;
     auto address = parse_broker_address(broker_address_);
     ASSERT_TRUE(address.ok()) << address.error().message;
     auto broker = open_broker(*address);
@@ -104,43 +104,21 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
   }
 
   std::string task(const std::string& id, const std::string& command, const std::string& extra = "") {
-    std::string escaped;
-    for (char c : command) {
-      if (c == '"' || c == '\\') escaped.push_back('\\');
-      escaped.push_back(c);
-    }
-    return R"({"id":")" + id + R"(","image":")" + image_ + R"(","arguments":")" + escaped + "\"" +
-           extra + "}";
+    return testing::task_json(id, image_, command, extra);
   }
 
   void send(const std::vector<std::string>& bodies) {
     for (std::size_t i = 0; i < bodies.size(); i += Queue::kMaxBatch) {
-      std::vector<std::string> batch(bodies.begin() + i,
-                                     bodies.begin() + std::min(bodies.size(), i + Queue::kMaxBatch));
+      std::vector<OutgoingMessage> batch(
+          bodies.begin() + i, bodies.begin() + std::min(bodies.size(), i + Queue::kMaxBatch));
       auto sent = tasks_->send(batch);
       ASSERT_TRUE(sent.ok()) << sent.error().message;
       for (const auto& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
     }
   }
 
-  // Collects results until `count` distinct ids have one or `timeout` passes; every delivery is
-  // counted, so a task answered twice shows up as 2.
   std::map<std::string, std::vector<TaskResult>> collect(std::size_t count, std::chrono::seconds timeout) {
-    std::map<std::string, std::vector<TaskResult>> got;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
-      auto messages = results_->receive(10, 1s);
-      if (!messages) continue;
-      std::vector<std::string> receipts;
-      for (const auto& m : *messages) {
-        auto result = parse_result(m.body);
-        EXPECT_TRUE(result.ok()) << m.body;
-        if (result.ok()) got[result->id].push_back(*result);
-        receipts.push_back(m.receipt);
-      }
-      if (!receipts.empty()) results_->ack(receipts);
-    }
-    return got;
+    return testing::collect_results(*results_, count, timeout);
   }
 
   // How many tasks the agent log says ran to a result ("task X: succeeded/failed").

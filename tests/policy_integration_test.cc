@@ -13,6 +13,8 @@
 #include "docker/leftover_containers.h"
 #include "tasker/queue.h"
 #include "tasker/result.h"
+#include "testing/agent_harness.h"
+#include "testing/docker_events.h"
 #include "testing/process.h"
 #include "testing/services.h"
 
@@ -73,13 +75,7 @@ class PolicyIntegrationTest : public ::testing::Test {
   // A task on the test image; `extra` is more JSON fields, starting with a comma.
   std::string task(const std::string& id, const std::string& command, const std::string& extra = "",
                    const std::string& image = "") {
-    std::string escaped;
-    for (char c : command) {
-      if (c == '"' || c == '\\') escaped.push_back('\\');
-      escaped.push_back(c);
-    }
-    return R"({"id":")" + id + R"(","image":")" + (image.empty() ? image_ : image) +
-           R"(","arguments":")" + escaped + "\"" + extra + "}";
+    return testing::task_json(id, image.empty() ? image_ : image, command, extra);
   }
 
   // A task that prints its effective capabilities and NoNewPrivs on one line.
@@ -89,38 +85,21 @@ class PolicyIntegrationTest : public ::testing::Test {
   }
 
   void send(const std::vector<std::string>& bodies) {
-    auto sent = tasks_->send(bodies);
+    auto sent = tasks_->send(std::vector<OutgoingMessage>(bodies.begin(), bodies.end()));
     ASSERT_TRUE(sent.ok()) << sent.error().message;
     for (const auto& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
   }
 
   std::map<std::string, TaskResult> collect(std::size_t count, std::chrono::seconds timeout) {
     std::map<std::string, TaskResult> got;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
-      auto messages = results_->receive(10, 1s);
-      if (!messages) continue;
-      std::vector<std::string> receipts;
-      for (const auto& m : *messages) {
-        auto result = parse_result(m.body);
-        EXPECT_TRUE(result.ok()) << m.body;
-        if (result.ok()) got[result->id] = *result;
-        receipts.push_back(m.receipt);
-      }
-      if (!receipts.empty()) results_->ack(receipts);
+    for (auto& [id, results] : testing::collect_results(*results_, count, timeout)) {
+      got[id] = results.back();
     }
     return got;
   }
 
   // Task ids of the containers the daemon created for this test's agent, from its event log.
-  std::string created_task_ids() {
-    const std::string command =
-        "docker events --since " + std::to_string(started_) + " --until " +
-        std::to_string(std::time(nullptr) + 1) +
-        " --filter type=container --filter event=create --filter label=tasker.agent=" +
-        agent_name_ + " --format '{{index .Actor.Attributes \"tasker.task-id\"}}' 2>&1";
-    return testing::run_command(command).output;
-  }
+  std::string created_task_ids() { return testing::created_task_ids(agent_name_, started_); }
 
   std::string log() const { return agent_ ? agent_->output() : ""; }
 

@@ -35,7 +35,7 @@ std::vector<std::string> numbered(std::string_view prefix, int from, int count) 
 }
 
 void send_all(Queue& queue, const std::vector<std::string>& bodies) {
-  auto statuses = queue.send(bodies);
+  auto statuses = queue.send(std::vector<OutgoingMessage>(bodies.begin(), bodies.end()));
   ASSERT_TRUE(statuses.ok()) << statuses.error().message;
   for (const Status& status : *statuses) ASSERT_TRUE(status.ok()) << status.error().message;
 }
@@ -70,6 +70,17 @@ bool nothing_within(Queue& queue, std::chrono::milliseconds wait) {
   auto received = queue.receive(Queue::kMaxBatch, wait);
   EXPECT_TRUE(received.ok()) << received.error().message;
   return received.ok() && received->empty();
+}
+
+/// A send of one message the queue must refuse as invalid: refused whole, or its one entry.
+void expect_refused_as_invalid(const Expected<std::vector<Status>>& sent) {
+  if (sent.ok()) {
+    ASSERT_EQ(sent->size(), 1u);
+    ASSERT_FALSE(sent->front().ok());
+    EXPECT_EQ(sent->front().error().kind, ErrorKind::kInvalidInput);
+  } else {
+    EXPECT_EQ(sent.error().kind, ErrorKind::kInvalidInput);
+  }
 }
 
 std::int64_t since_ms(Clock::time_point start) {
@@ -191,7 +202,8 @@ TEST_P(QueueConformanceTest, AckReturnsOneStatusPerReceiptInOrder) {
 TEST_P(QueueConformanceTest, BatchesOverTenOrEmptyAreRefusedWhole) {
   auto queue = make_queue(with_visibility(seconds(30)));
   ASSERT_NE(queue, nullptr);
-  auto too_many = queue->send(numbered("m", 0, 11));
+  const std::vector<std::string> eleven = numbered("m", 0, 11);
+  auto too_many = queue->send(std::vector<OutgoingMessage>(eleven.begin(), eleven.end()));
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.error().kind, ErrorKind::kInvalidInput);
   auto none = queue->send({});
@@ -214,14 +226,67 @@ TEST_P(QueueConformanceTest, OversizedBodyIsNeverDelivered) {
   auto queue = make_queue(with_visibility(seconds(30)));
   ASSERT_NE(queue, nullptr);
   const std::string oversized(262145, 'x');
-  auto sent = queue->send({oversized});
-  if (sent.ok()) {
-    ASSERT_EQ(sent->size(), 1u);
-    EXPECT_FALSE(sent->front().ok());
-    EXPECT_EQ(sent->front().error().kind, ErrorKind::kInvalidInput);
-  } else {
-    EXPECT_EQ(sent.error().kind, ErrorKind::kInvalidInput);
+  expect_refused_as_invalid(queue->send({oversized}));
+  EXPECT_TRUE(nothing_within(*queue, seconds(1)));
+}
+
+// Given messages sent with attributes, with none, and in one batch, we should receive each body
+// unchanged and exactly its own attributes back, on every delivery.
+TEST_P(QueueConformanceTest, AttributesRoundTripBesideTheBody) {
+  auto queue = make_queue(with_visibility(seconds(1)));
+  ASSERT_NE(queue, nullptr);
+  const std::string signed_body = R"({"id":"t1","image":"busybox","arguments":"echo hi"})";
+  const MessageAttributes signed_attributes = {
+      {"tasker-signature", "v1=" + std::string(64, 'a')}, {"origin", "master-1 \u00e9t\u00e9"}};
+  const MessageAttributes other_attributes = {{"z.last", "2"}, {"A_first", "1"}};
+  std::vector<OutgoingMessage> batch = {OutgoingMessage(signed_body, signed_attributes),
+                                        OutgoingMessage("plain"),
+                                        OutgoingMessage("other", other_attributes)};
+  auto sent = queue->send(batch);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  for (const Status& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
+
+  for (int delivery = 1; delivery <= 2; ++delivery) {
+    std::map<std::string, MessageAttributes> by_body;
+    for (const Message& message : receive_up_to(*queue, 3, seconds(10))) {
+      by_body[message.body] = message.attributes;
+      EXPECT_EQ(message.receive_count, delivery);
+    }
+    ASSERT_EQ(by_body.size(), 3u) << "delivery " << delivery;
+    EXPECT_EQ(by_body[signed_body], signed_attributes);
+    EXPECT_TRUE(by_body["plain"].empty());
+    EXPECT_EQ(by_body["other"], other_attributes);
   }
+}
+
+// Given attributes SQS would refuse (a reserved or malformed name, an empty value, or a message
+// over 256 KiB only because of its attributes), we should see that entry refused and the rest
+// of the batch sent.
+TEST_P(QueueConformanceTest, InvalidAttributesAreRefusedPerEntry) {
+  auto queue = make_queue(with_visibility(seconds(30)));
+  ASSERT_NE(queue, nullptr);
+  const std::string near_limit(262144 - 100, 'x');
+  std::vector<OutgoingMessage> batch = {
+      OutgoingMessage("reserved", {{"AWS.trace", "x"}}),
+      OutgoingMessage("bad name", {{"a b", "x"}}),
+      OutgoingMessage("empty value", {{"name", ""}}),
+      OutgoingMessage("good", {{"name", "value"}}),
+  };
+  auto sent = queue->send(batch);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  ASSERT_EQ(sent->size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE((*sent)[i].ok()) << batch[i].body;
+    EXPECT_EQ((*sent)[i].error().kind, ErrorKind::kInvalidInput);
+  }
+  EXPECT_TRUE((*sent)[3].ok()) << (*sent)[3].error().message;
+
+  // The body alone fits; with its attribute (name, type "String" and value) it does not.
+  expect_refused_as_invalid(
+      queue->send({OutgoingMessage(near_limit, {{"signature", std::string(100, 'v')}})}));
+
+  Message message = receive_one(*queue, seconds(2));
+  EXPECT_EQ(message.body, "good");
   EXPECT_TRUE(nothing_within(*queue, seconds(1)));
 }
 

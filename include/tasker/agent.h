@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tasker/error.h"
 #include "tasker/policy.h"
 #include "tasker/queue.h"
 #include "tasker/runtime.h"
+#include "tasker/signing.h"
 
 namespace tasker {
 
@@ -36,6 +38,9 @@ struct AgentOptions {
   /// What tasks may ask for; a task that asks for more is answered as failed (error "policy")
   /// before anything is pulled or created, and not retried.
   TaskPolicy policy;
+  /// When set, only tasks whose `tasker-signature` attribute verifies against this key run; any
+  /// other message is answered as failed (error "unauthenticated") unparsed and deleted.
+  std::optional<SigningKey> signing_key;
   /// Stop once the task queue has been found empty (for `tasker run` and tests); 0 = never.
   bool exit_when_idle = false;
 };
@@ -48,6 +53,8 @@ struct AgentStats {
   std::uint64_t released = 0;  ///< Handed back to the queue (drain, daemon outage).
   std::uint64_t poison = 0;    ///< Not a task, or over its attempts: answered as failed.
   std::uint64_t refused = 0;   ///< Asked for what the policy forbids: answered as failed.
+  /// Missing, malformed or wrong signature while a key is set: answered as failed, not run.
+  std::uint64_t unauthenticated = 0;
   std::uint64_t queue_errors = 0;
   std::uint64_t running = 0;
 };

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "tasker/master.h"
 #include "tasker/policy.h"
+#include "tasker/signing.h"
 
 namespace tasker {
 
@@ -27,6 +29,9 @@ struct EmbeddedOptions {
   std::chrono::milliseconds timeout{0};
   /// When set and it becomes true (e.g. from a signal), the run stops, resumably.
   const std::atomic<bool>* interrupt = nullptr;
+  /// When set, the master signs every task and the in-process agent runs only signed ones, so
+  /// nothing else that can write to the queue file gets a task run.
+  std::optional<SigningKey> signing_key;
 };
 
 /// Runs a master, an in-process agent and an SQLite queue in one process, on the local Docker

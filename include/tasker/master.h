@@ -11,6 +11,7 @@
 #include "tasker/error.h"
 #include "tasker/queue.h"
 #include "tasker/result.h"
+#include "tasker/signing.h"
 #include "tasker/task.h"
 
 namespace tasker {
@@ -41,6 +42,9 @@ struct MasterOptions {
   std::chrono::milliseconds poll_wait{2000};
   /// When set and it becomes true (e.g. from a signal), the run ends as by request_stop().
   const std::atomic<bool>* interrupt = nullptr;
+  /// When set, every task message is signed (the `tasker-signature` attribute), for agents that
+  /// require signed tasks. Results are not signed.
+  std::optional<SigningKey> signing_key;
 };
 
 /// What a run did.

@@ -2,15 +2,33 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tasker/error.h"
 
 namespace tasker {
+
+/// Named string values carried beside a message body, outside it (SQS message attributes): the
+/// body stays byte for byte what the sender wrote.
+using MessageAttributes = std::map<std::string, std::string>;
+
+/// One message to send: a body and its attributes. Made implicitly from a body, so
+/// `queue.send({"a", "b"})` sends two messages without attributes.
+struct OutgoingMessage {
+  OutgoingMessage(std::string body) : body(std::move(body)) {}  // NOLINT(implicit)
+  OutgoingMessage(const char* body) : body(body) {}            // NOLINT(implicit)
+  OutgoingMessage(std::string body, MessageAttributes attributes)
+      : body(std::move(body)), attributes(std::move(attributes)) {}
+
+  std::string body;
+  MessageAttributes attributes;
+};
 
 /// One message taken from a queue. `receipt` names this delivery (not the message): ack, extend
 /// and release take it, and a receipt from an earlier delivery is stale.
@@ -21,6 +39,8 @@ struct Message {
   /// How many times the message has been delivered, this delivery included (SQS's
   /// ApproximateReceiveCount).
   int receive_count = 0;
+  /// The attributes it was sent with.
+  MessageAttributes attributes;
 };
 
 /// Approximate depth of a queue, for progress and `tasker queue stats`.
@@ -51,9 +71,9 @@ class Queue {
   /// The queue's name (for SQS, its last URL path component).
   virtual const std::string& name() const = 0;
 
-  /// Sends up to kMaxBatch bodies. The outer error means nothing was sent; otherwise one Status
-  /// per body, in order, so a partial failure is retried entry by entry.
-  virtual Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) = 0;
+  /// Sends up to kMaxBatch messages. The outer error means nothing was sent; otherwise one Status
+  /// per message, in order, so a partial failure is retried entry by entry.
+  virtual Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) = 0;
 
   /// Receives up to `max_messages` (1..kMaxBatch), waiting up to `wait` for the first one and
   /// returning as soon as one arrives. Received messages stay invisible for `visibility`, or the

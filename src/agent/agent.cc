@@ -82,7 +82,7 @@ struct Agent::State {
   std::map<std::string, std::unique_ptr<Queue>> result_queues;
 
   std::atomic<std::uint64_t> received{0}, succeeded{0}, failed{0}, released{0}, poison{0},
-      refused{0}, queue_errors{0}, running{0};
+      refused{0}, unauthenticated{0}, queue_errors{0}, running{0};
 
   bool stopping() {
     std::lock_guard lock(control_mutex);
@@ -151,8 +151,19 @@ struct Agent::State {
     answer_unrun(message, "policy", reason);
   }
 
-  // Answers a message without running it, then deletes it.
-  void answer_unrun(const Message& message, const std::string& error_class, const std::string& reason) {
+  // Answers a message whose signature does not verify (this agent requires signed tasks): it
+  // is not parsed, let alone run. Its body is untrusted, so the answer goes to this agent's
+  // results queue, never to a reply queue the body names.
+  void answer_unauthenticated(const Message& message, const std::string& reason) {
+    ++unauthenticated;
+    if (metrics) metrics->on_unauthenticated();
+    answer_unrun(message, "unauthenticated", reason, /*body_trusted=*/false);
+  }
+
+  // Answers a message without running it, then deletes it. The result goes to the reply queue the
+  // body names only when the body is trusted.
+  void answer_unrun(const Message& message, const std::string& error_class, const std::string& reason,
+                    bool body_trusted = true) {
     const Envelope envelope = peek_envelope(message.body);
     if (!envelope.id) {
       log::error("deleting message {}: {} (no readable id to answer; body starts '{}')",
@@ -166,7 +177,8 @@ struct Agent::State {
     result.agent = options.name;
     result.attempt = message.receive_count;
     result.run_id = envelope.run_id;
-    publish(std::move(result), envelope.reply_queue, message.receipt);
+    publish(std::move(result), body_trusted ? envelope.reply_queue : std::nullopt,
+            message.receipt);
   }
 
   // Decides what to do with a message just received: a slot, an answer, or a hand-back. Returns
@@ -178,6 +190,13 @@ struct Agent::State {
     if (stopping()) {
       hand_back(message.receipt, "agent stopping");
       return false;
+    }
+    // Signature first: an unauthenticated body is not even parsed.
+    if (options.signing_key) {
+      if (auto verified = options.signing_key->verify(message); !verified) {
+        answer_unauthenticated(message, "task not run: " + verified.error().message);
+        return false;
+      }
     }
     auto task = parse_task(message.body);
     if (!task) {
@@ -344,7 +363,7 @@ struct Agent::State {
       Queue* queue = result_queue(destination);
       for (std::size_t start = 0; start < group.size(); start += Queue::kMaxBatch) {
         const std::size_t end = std::min(group.size(), start + Queue::kMaxBatch);
-        std::vector<std::string> bodies;
+        std::vector<OutgoingMessage> bodies;
         for (std::size_t i = start; i < end; ++i) bodies.push_back(to_json(group[i]->result));
         Expected<std::vector<Status>> sent =
             queue != nullptr ? queue->send(bodies)
@@ -516,6 +535,8 @@ Status Agent::run() {
   log::info("agent {} taking tasks from {} with {} slot(s); results to {}", s.options.name,
             s.tasks->name(), s.options.slots, s.options.results_queue);
   log::info("{}", describe(s.options.policy));
+  log::info("{}", s.options.signing_key ? "task signing: only tasks signed with this agent's key run"
+                                        : "task signing: off (signatures are not checked)");
   {
     std::lock_guard lock(s.control_mutex);
     s.runtime_unhealthy = !s.runtime.check_ready().ok();
@@ -572,6 +593,7 @@ AgentStats Agent::stats() const {
   stats.released = s.released;
   stats.poison = s.poison;
   stats.refused = s.refused;
+  stats.unauthenticated = s.unauthenticated;
   stats.queue_errors = s.queue_errors;
   stats.running = s.running;
   return stats;

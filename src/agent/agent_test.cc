@@ -32,10 +32,10 @@ class AgentTest : public ::testing::Test {
     return o;
   }
 
-  void submit(const std::string& body) {
+  void submit(const OutgoingMessage& message) {
     auto queue = broker_.open_queue("tasks");
     ASSERT_TRUE(queue.ok());
-    ASSERT_TRUE((*queue)->send({body}).ok());
+    ASSERT_TRUE((*queue)->send({message}).ok());
   }
 
   std::unique_ptr<Agent> make_agent(AgentOptions o) {
@@ -158,6 +158,68 @@ TEST_F(AgentTest, TasksThePolicyRefusesAreAnsweredWithoutRunning) {
   EXPECT_EQ(agent->stats().refused, 3u);
   EXPECT_EQ(agent->stats().failed, 3u);
   EXPECT_EQ(agent->stats().poison, 0u);
+}
+
+// Given an agent with a signing key, only the task signed with that key runs; unsigned, malformed,
+// foreign-key and altered tasks are answered "unauthenticated" unparsed (even one that is not
+// valid JSON of a task, and one that the policy would refuse), to the agent's results queue
+// whatever reply queue the body names, and deleted.
+TEST_F(AgentTest, WithAKeyOnlyTasksSignedWithItRun) {
+  auto key = SigningKey::from_text("the agent's key, sixteen bytes+");
+  auto other = SigningKey::from_text("another key, also sixteen bytes");
+  ASSERT_TRUE(key.ok() && other.ok());
+  ASSERT_TRUE(broker_.create_queue("elsewhere", {}).ok());
+  const std::string signed_body = R"({"id":"good","image":"busybox","arguments":"echo ok"})";
+  submit(key->signed_message(signed_body));
+  submit(R"({"id":"unsigned","image":"busybox","arguments":"echo x","replyQueue":"elsewhere"})");
+  submit(OutgoingMessage(R"({"id":"malformed","image":"busybox","arguments":"echo x"})",
+                         {{kSignatureAttribute, "v1=nothex"}}));
+  submit(other->signed_message(R"({"id":"foreign","image":"evil/x:1","arguments":"echo x"})"));
+  // A genuine signature on an altered body.
+  const std::string altered = R"({"id":"altered","image":"busybox","arguments":"echo pwned"})";
+  submit(OutgoingMessage(altered, {{kSignatureAttribute, key->sign(R"({"id":"altered","image":"busybox","arguments":"echo ok"})")}}));
+  submit(OutgoingMessage(R"({"id":"not-a-task"})", {{kSignatureAttribute, other->sign("x")}}));
+
+  auto o = options();
+  o.signing_key = *key;
+  o.policy.allowed_images = {"busybox"};
+  auto agent = make_agent(o);
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_TRUE(got["good"].is_success);
+  EXPECT_EQ(runtime_.runs("good"), 1);
+  EXPECT_EQ(got["unsigned"].payload,
+            "task not run: missing signature (the agent requires signed tasks)");
+  EXPECT_NE(got["malformed"].payload.find("task not run: malformed signature"), std::string::npos)
+      << got["malformed"].payload;
+  for (const char* id : {"foreign", "altered", "not-a-task"}) {
+    EXPECT_EQ(got[id].payload, "task not run: signature does not match the body") << id;
+  }
+  for (const char* id : {"unsigned", "malformed", "foreign", "altered", "not-a-task"}) {
+    EXPECT_FALSE(got[id].is_success) << id;
+    EXPECT_EQ(got[id].error, "unauthenticated") << id;
+    EXPECT_EQ(runtime_.runs(id), 0) << id;
+  }
+  EXPECT_TRUE(broker_.bodies("elsewhere").empty()) << "an unauthenticated body chose the reply queue";
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_EQ(agent->stats().unauthenticated, 5u);
+  EXPECT_EQ(agent->stats().failed, 5u);
+  EXPECT_EQ(agent->stats().refused, 0u);
+  EXPECT_EQ(agent->stats().poison, 0u);
+}
+
+// Given an agent without a key, signatures are ignored: signed and unsigned tasks both run.
+TEST_F(AgentTest, WithoutAKeySignaturesAreIgnored) {
+  submit(OutgoingMessage(R"({"id":"signed","image":"busybox","arguments":"echo x"})",
+                         {{kSignatureAttribute, "v1=whatever"}}));
+  submit(R"({"id":"plain","image":"busybox","arguments":"echo x"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  EXPECT_TRUE(got["signed"].is_success);
+  EXPECT_TRUE(got["plain"].is_success);
+  EXPECT_EQ(agent->stats().unauthenticated, 0u);
 }
 
 // Given a results queue that refuses the first sends, the result should still arrive, and the

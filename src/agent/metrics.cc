@@ -15,6 +15,7 @@ struct AgentMetrics::Impl {
   prometheus::Counter* succeeded = nullptr;
   prometheus::Counter* failed = nullptr;
   prometheus::Counter* refused = nullptr;
+  prometheus::Counter* unauthenticated = nullptr;
   prometheus::Counter* queue_errors = nullptr;
   prometheus::Gauge* running = nullptr;
   prometheus::Histogram* duration = nullptr;
@@ -30,6 +31,12 @@ AgentMetrics::AgentMetrics() : impl_(std::make_unique<Impl>()) {
   impl_->succeeded = &tasks.Add({{"outcome", "succeeded"}});
   impl_->failed = &tasks.Add({{"outcome", "failed"}});
   impl_->refused = &tasks.Add({{"outcome", "refused"}});
+  impl_->unauthenticated =
+      &prometheus::BuildCounter()
+           .Name("tasker_agent_unauthenticated_tasks_total")
+           .Help("Tasks not run because their signature was missing, malformed or wrong")
+           .Register(registry)
+           .Add({});
   impl_->queue_errors = &prometheus::BuildCounter()
                              .Name("tasker_agent_queue_errors_total")
                              .Help("Queue calls that failed (each is retried or handed back)")
@@ -69,6 +76,8 @@ void AgentMetrics::on_finished(bool success, double seconds) {
 }
 
 void AgentMetrics::on_refused() { impl_->refused->Increment(); }
+
+void AgentMetrics::on_unauthenticated() { impl_->unauthenticated->Increment(); }
 
 void AgentMetrics::set_running(std::uint64_t running) {
   impl_->running->Set(static_cast<double>(running));

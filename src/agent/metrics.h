@@ -19,6 +19,8 @@ class AgentMetrics {
   void on_finished(bool success, double seconds);
   /// A task refused by the agent's policy (also counted as failed when answered).
   void on_refused();
+  /// A task refused for a missing, malformed or wrong signature (also counted as failed).
+  void on_unauthenticated();
   void set_running(std::uint64_t running);
   void on_queue_error();
 

@@ -110,6 +110,9 @@ std::function<int()> setup_agent(CLI::App& command) {
     auto policy = policy_from_flags(f->policy, f->slots);
     if (!policy) return fail("agent", policy.error());
 
+    auto signing_key = SigningKey::from_environment();
+    if (!signing_key) return fail("agent", signing_key.error());
+
     std::unique_ptr<AgentMetrics> metrics;
     if (!f->metrics_addr.empty()) {
       auto served = AgentMetrics::serve(f->metrics_addr);
@@ -145,6 +148,7 @@ std::function<int()> setup_agent(CLI::App& command) {
     options.default_max_attempts = f->max_attempts;
     options.exit_when_idle = f->exit_when_idle;
     options.policy = *policy;
+    options.signing_key = std::move(*signing_key);
     Agent agent(**broker, std::move(*tasks), runtime, options, metrics.get());
     running_agent = &agent;
     for (int i = early_stops.exchange(0); i > 0; --i) agent.request_stop();

@@ -43,6 +43,8 @@ std::function<int()> setup_run(CLI::App& command) {
     if (!progress) return fail("run", progress.error());
     auto policy = policy_from_flags(f->policy, f->slots);
     if (!policy) return fail("run", policy.error());
+    auto signing_key = SigningKey::from_environment();
+    if (!signing_key) return fail("run", signing_key.error());
     std::ifstream file;
     auto input = open_input(f->file, file);
     if (!input) return fail("run", input.error());
@@ -56,6 +58,7 @@ std::function<int()> setup_run(CLI::App& command) {
     options.interrupt = &interrupted;
     options.policy = *policy;
     options.cap_cpus = !f->policy.max_cpus.empty();
+    options.signing_key = std::move(*signing_key);
     auto report = run_embedded(json_lines_supply(**input), print_result, options);
     if (!report) return fail("run", report.error());
     return finish_run(*report, f->allow_failures);

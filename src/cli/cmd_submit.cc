@@ -48,6 +48,8 @@ std::function<int()> setup_submit(CLI::App& command) {
     }
     auto progress = progress_mode(f->progress);
     if (!progress) return fail("submit", progress.error());
+    auto signing_key = SigningKey::from_environment();
+    if (!signing_key) return fail("submit", signing_key.error());
     std::ifstream file;
     auto input = open_input(f->file, file);
     if (!input) return fail("submit", input.error());
@@ -64,6 +66,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.submit_only = !f->wait;
     options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;
     options.interrupt = &interrupted;
+    options.signing_key = std::move(*signing_key);
 
     Master master(**broker, options);
     auto report = master.run(json_lines_supply(**input), print_result);

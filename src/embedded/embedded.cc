@@ -68,6 +68,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   agent_options.poll_wait = std::chrono::milliseconds(1000);
   agent_options.grace = std::chrono::seconds(0);
   agent_options.policy = options.policy;
+  agent_options.signing_key = options.signing_key;
   auto tasks = (*broker)->open_queue(kTasksQueue);
   if (!tasks) return tasks.error();
   Agent agent(**broker, std::move(*tasks), runtime, agent_options);
@@ -82,6 +83,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   master_options.timeout = options.timeout;
   master_options.poll_wait = std::chrono::milliseconds(500);
   master_options.interrupt = options.interrupt;
+  master_options.signing_key = options.signing_key;
   Master master(**broker, master_options);
   auto report = master.run(supply, on_result);
   // The master is done (or interrupted): with no grace, the agent kills what still runs and hands

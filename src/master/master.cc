@@ -69,12 +69,12 @@ void answer_unsendable(const Task& task, const std::string& why, Shared& shared)
 
 // Sends the entries `pending` of a batch until each is in the queue or refused for good.
 bool send_entries(Queue& tasks, const std::vector<Task>& batch,
-                  const std::vector<std::string>& bodies, std::vector<std::size_t> pending,
+                  const std::vector<OutgoingMessage>& messages, std::vector<std::size_t> pending,
                   Shared& shared) {
   for (int attempt = 0; !pending.empty(); ++attempt) {
-    std::vector<std::string> send_bodies;
-    for (auto i : pending) send_bodies.push_back(bodies[i]);
-    auto sent = tasks.send(send_bodies);
+    std::vector<OutgoingMessage> to_send;
+    for (auto i : pending) to_send.push_back(messages[i]);
+    auto sent = tasks.send(to_send);
     if (sent) {
       std::vector<std::size_t> still;
       for (std::size_t k = 0; k < pending.size(); ++k) {
@@ -105,34 +105,40 @@ bool send_entries(Queue& tasks, const std::vector<Task>& batch,
 }
 
 // Sends one batch until every entry is in the queue or refused for good; refused tasks become
-// local failed results. A batch call carries at most kMaxBodyBytes in all, so large tasks go in
-// smaller calls, and a task that is over the limit itself (the run id added to a task at the
-// limit) is answered without a call. False when the run must stop (a permanent error, or a stop
-// request).
-bool send_batch(Queue& tasks, const std::vector<Task>& batch, Shared& shared) {
-  std::vector<std::string> bodies;
-  for (const auto& task : batch) bodies.push_back(to_json(task));
+// local failed results. With a signing key, each message carries the HMAC of its exact body as an
+// attribute. A batch call carries at most kMaxBodyBytes in all (attributes counted), so large
+// tasks go in smaller calls, and a task that is over the limit itself (the run id or signature
+// added to a task at the limit) is answered without a call. False when the run must stop (a
+// permanent error, or a stop request).
+bool send_batch(Queue& tasks, const std::vector<Task>& batch, const std::optional<SigningKey>& signing_key,
+                Shared& shared) {
+  std::vector<OutgoingMessage> messages;
+  for (const auto& task : batch) {
+    std::string body = to_json(task);
+    messages.push_back(signing_key ? signing_key->signed_message(std::move(body))
+                                   : OutgoingMessage(std::move(body)));
+  }
   std::vector<std::size_t> call;
   std::size_t call_bytes = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (bodies[i].size() > kMaxBodyBytes) {
-      answer_unsendable(
-          batch[i],
-          fmt::format("the task is {} bytes as sent (with its run id), over the {} byte "
-                      "limit of a message",
-                      bodies[i].size(), kMaxBodyBytes),
-          shared);
+    const std::size_t size = message_size(messages[i]);
+    if (size > kMaxBodyBytes) {
+      answer_unsendable(batch[i],
+                        fmt::format("the task is {} bytes as sent (with its run id{}), over the {} byte "
+                                    "limit of a message",
+                                    size, signing_key ? " and signature" : "", kMaxBodyBytes),
+                        shared);
       continue;
     }
-    if (call_bytes + bodies[i].size() > kMaxBodyBytes) {
-      if (!send_entries(tasks, batch, bodies, call, shared)) return false;
+    if (call_bytes + size > kMaxBodyBytes) {
+      if (!send_entries(tasks, batch, messages, call, shared)) return false;
       call.clear();
       call_bytes = 0;
     }
     call.push_back(i);
-    call_bytes += bodies[i].size();
+    call_bytes += size;
   }
-  return call.empty() || send_entries(tasks, batch, bodies, call, shared);
+  return call.empty() || send_entries(tasks, batch, messages, call, shared);
 }
 
 }  // namespace
@@ -213,7 +219,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     std::uint64_t supplied = 0;
     auto flush = [&]() -> bool {
       if (batch.empty()) return true;
-      if (!send_batch(**tasks, batch, shared)) return false;
+      if (!send_batch(**tasks, batch, options_.signing_key, shared)) return false;
       batch.clear();
       std::lock_guard lock(journal_mutex);
       if (journal) {

@@ -292,5 +292,42 @@ TEST_F(MasterTest, SubmitOnlySendsAndReturns) {
   EXPECT_EQ(broker_.state("tasks")->sent, 25);
 }
 
+// Given a signing key, every task message should carry a signature of its exact body that the
+// same key verifies and another key does not; the body is the same as without a key.
+TEST_F(MasterTest, WithASigningKeyEveryTaskMessageIsSigned) {
+  auto key = SigningKey::from_text("the master's key, sixteen bytes+");
+  auto other = SigningKey::from_text("not the master's key, sixteen+");
+  ASSERT_TRUE(key.ok() && other.ok());
+  auto o = options();
+  o.submit_only = true;
+  o.run_id = "signed-run";
+  o.signing_key = *key;
+  Master master(broker_, o);
+  ASSERT_TRUE(master.run(echo_supply(12), [](const TaskResult&) { FAIL(); }).ok());
+
+  auto state = broker_.state("tasks");
+  std::lock_guard lock(state->mutex);
+  ASSERT_EQ(state->messages.size(), 12u);
+  for (const auto& [id, stored] : state->messages) {
+    Message message{std::to_string(id), "r", stored.body, 1, stored.attributes};
+    EXPECT_TRUE(key->verify(message).ok()) << stored.body;
+    EXPECT_FALSE(other->verify(message).ok()) << stored.body;
+    auto task = parse_task(stored.body);
+    ASSERT_TRUE(task.ok());
+    EXPECT_EQ(to_json(*task), stored.body) << "the body is the plain task JSON";
+  }
+}
+
+// Given no key, task messages carry no attributes at all.
+TEST_F(MasterTest, WithoutASigningKeyTasksCarryNoAttributes) {
+  auto o = options();
+  o.submit_only = true;
+  Master master(broker_, o);
+  ASSERT_TRUE(master.run(echo_supply(3), [](const TaskResult&) { FAIL(); }).ok());
+  auto state = broker_.state("tasks");
+  std::lock_guard lock(state->mutex);
+  for (const auto& [id, stored] : state->messages) EXPECT_TRUE(stored.attributes.empty());
+}
+
 }  // namespace
 }  // namespace tasker

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "tasker/queue.h"
 
 namespace tasker {
@@ -10,6 +12,38 @@ namespace {
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
+}
+
+constexpr std::size_t kMaxAttributeNameLength = 256;
+
+Status validate_attribute_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxAttributeNameLength) {
+    return Error::invalid(fmt::format("message attribute name {} must be 1 to {} bytes long",
+                                      quote_for_message(name.substr(0, 40)),
+                                      kMaxAttributeNameLength));
+  }
+  for (char c : name) {
+    if (!is_name_char(c) && c != '.') {
+      return Error::invalid(fmt::format(
+          "message attribute name {} has the character {}: use only A-Z a-z 0-9 _ - .",
+          quote_for_message(name), quote_for_message(std::string_view(&c, 1))));
+    }
+  }
+  auto starts_with_nocase = [&](std::string_view prefix) {
+    if (name.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos ||
+      starts_with_nocase("aws.") || starts_with_nocase("amazon.")) {
+    return Error::invalid(fmt::format(
+        "message attribute name {} is reserved or misplaces a period: no leading, trailing or "
+        "doubled period, and no AWS. or Amazon. prefix",
+        quote_for_message(name)));
+  }
+  return Status::success();
 }
 
 }  // namespace
@@ -76,14 +110,22 @@ Status validate_batch_size(std::size_t size, std::string_view what) {
   return Status::success();
 }
 
-Status validate_send_batch(const std::vector<std::string>& bodies) {
-  TASKER_TRY(validate_batch_size(bodies.size(), "send"));
+std::size_t message_size(const OutgoingMessage& message) {
+  std::size_t size = message.body.size();
+  for (const auto& [name, value] : message.attributes) {
+    size += name.size() + kAttributeDataType.size() + value.size();
+  }
+  return size;
+}
+
+Status validate_send_batch(const std::vector<OutgoingMessage>& messages) {
+  TASKER_TRY(validate_batch_size(messages.size(), "send"));
   std::size_t total = 0;
-  for (const std::string& body : bodies) total += body.size();
+  for (const OutgoingMessage& message : messages) total += message_size(message);
   if (total > kMaxBodyBytes) {
     return Error::invalid(
         fmt::format("send batch of {} bytes is over the {} byte limit for one batch: send fewer "
-                    "bodies per call",
+                    "messages per call",
                     total, kMaxBodyBytes));
   }
   return Status::success();
@@ -94,6 +136,27 @@ Status validate_body(std::string_view body) {
   if (body.size() > kMaxBodyBytes) {
     return Error::invalid(fmt::format("message body of {} bytes is over the {} byte limit",
                                       body.size(), kMaxBodyBytes));
+  }
+  return Status::success();
+}
+
+Status validate_message(const OutgoingMessage& message) {
+  TASKER_TRY(validate_body(message.body));
+  if (message.attributes.size() > kMaxAttributes) {
+    return Error::invalid(fmt::format("message has {} attributes: the limit is {}",
+                                      message.attributes.size(), kMaxAttributes));
+  }
+  for (const auto& [name, value] : message.attributes) {
+    TASKER_TRY(validate_attribute_name(name));
+    if (value.empty()) {
+      return Error::invalid(
+          fmt::format("message attribute {} is empty: give it a value", quote_for_message(name)));
+    }
+  }
+  if (const std::size_t size = message_size(message); size > kMaxBodyBytes) {
+    return Error::invalid(fmt::format(
+        "message of {} bytes (body and attributes) is over the {} byte limit", size,
+        kMaxBodyBytes));
   }
   return Status::success();
 }

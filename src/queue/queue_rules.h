@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tasker/error.h"
+#include "tasker/queue.h"
 
 namespace tasker {
 
@@ -41,11 +42,25 @@ Status validate_receive(std::size_t max_messages, std::chrono::milliseconds wait
 /// Checks the entry count of a send or ack batch (1..Queue::kMaxBatch); `what` names the call.
 Status validate_batch_size(std::size_t size, std::string_view what);
 
-/// Checks a send batch as SQS does: 1 to Queue::kMaxBatch bodies of at most 256 KiB together.
-Status validate_send_batch(const std::vector<std::string>& bodies);
+/// The most attributes one message may carry (SQS's limit).
+inline constexpr std::size_t kMaxAttributes = 10;
+/// The data type every attribute is sent with: tasker's attributes are strings.
+inline constexpr std::string_view kAttributeDataType = "String";
+
+/// A message's size as SQS counts it against the 256 KiB limit: the body, and each attribute's
+/// name, data type and value.
+std::size_t message_size(const OutgoingMessage& message);
+
+/// Checks a send batch as SQS does: 1 to Queue::kMaxBatch messages of at most 256 KiB together.
+Status validate_send_batch(const std::vector<OutgoingMessage>& messages);
 
 /// Checks one message body: 1 byte to 256 KiB.
 Status validate_body(std::string_view body);
+
+/// Checks one message: its body, at most kMaxAttributes attributes with SQS's names
+/// (`A-Z a-z 0-9 _ - .`, up to 256 bytes, no leading, trailing or doubled period, not starting
+/// with `AWS.` or `Amazon.`) and non-empty values, and 256 KiB in all.
+Status validate_message(const OutgoingMessage& message);
 
 /// Checks a max receive count: 1 to 1000, as SQS's redrive policy allows.
 Status validate_max_receive_count(int count);

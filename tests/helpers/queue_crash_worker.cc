@@ -51,7 +51,7 @@ void write_all(int fd, const std::string& text) {
 
 int produce(Queue& queue, int count) {
   for (int next = 0; next < count;) {
-    std::vector<std::string> bodies;
+    std::vector<tasker::OutgoingMessage> bodies;
     while (next < count && bodies.size() < Queue::kMaxBatch)
       bodies.push_back(std::to_string(next++));
     auto sent = queue.send(bodies);

@@ -11,10 +11,22 @@
                                                    and master each with the policy in its JSON file
                                                    (moto); prints "AGENT_KEY AGENT_SECRET MASTER_KEY
                                                    MASTER_SECRET"
+  sqs_interop.py send-signed ENDPOINT QUEUE FILE   boto3 sends FILE's bytes as one message to the
+                                                   queue named QUEUE, signed as a tasker master
+                                                   signs tasks (HMAC-SHA256 with TASKER_SIGNING_KEY,
+                                                   attribute tasker-signature = v1=<hex>)
+  sqs_interop.py receive-verified ENDPOINT QUEUE FILE
+                                                   boto3 receives one message from the queue named
+                                                   QUEUE, exits non-zero unless its tasker-signature
+                                                   verifies with TASKER_SIGNING_KEY; writes the body
+                                                   to FILE and deletes the message
 
 Credentials and region come from the environment (AWS_ACCESS_KEY_ID, ...).
 """
+import hashlib
+import hmac
 import json
+import os
 import sys
 
 import boto3
@@ -39,6 +51,42 @@ def receive(endpoint, queue_url, path):
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(messages[0]["Body"])
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+
+
+def signature(body):
+    key = os.environ["TASKER_SIGNING_KEY"].encode("utf-8")
+    return "v1=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def send_signed(endpoint, queue_name, path):
+    with open(path, "rb") as f:
+        body = f.read()
+    sqs = client("sqs", endpoint)
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=body.decode("utf-8"),
+        MessageAttributes={"tasker-signature": {"DataType": "String", "StringValue": signature(body)}},
+    )
+
+
+def receive_verified(endpoint, queue_name, path):
+    sqs = client("sqs", endpoint)
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    answer = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=5, MessageAttributeNames=["All"]
+    )
+    messages = answer.get("Messages", [])
+    if not messages:
+        sys.exit("no message arrived within 5 s")
+    message = messages[0]
+    body = message["Body"].encode("utf-8")
+    claimed = message.get("MessageAttributes", {}).get("tasker-signature", {}).get("StringValue", "")
+    if not hmac.compare_digest(claimed, signature(body)):
+        sys.exit("tasker-signature %r does not verify for the body" % claimed)
+    with open(path, "wb") as f:
+        f.write(body)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def iam_user(endpoint):
@@ -89,4 +137,11 @@ def least_privilege(endpoint, region, agent_policy, master_policy):
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
-    {"send": send, "receive": receive, "iam-user": iam_user, "least-privilege": least_privilege}[command](*arguments)
+    {
+        "send": send,
+        "receive": receive,
+        "iam-user": iam_user,
+        "least-privilege": least_privilege,
+        "send-signed": send_signed,
+        "receive-verified": receive_verified,
+    }[command](*arguments)

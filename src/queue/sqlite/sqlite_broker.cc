@@ -9,7 +9,8 @@ namespace tasker::sqlite {
 namespace {
 
 constexpr std::chrono::milliseconds kBusyTimeout{10000};
-constexpr int kSchemaVersion = 1;
+// Version 2 added messages.attributes (SQS-style message attributes, a JSON object).
+constexpr int kSchemaVersion = 2;
 
 // Messages are ordered for delivery by (visible_at_ms, id): the index serves the receive query,
 // the depth count and the cascade on queue deletion. The AUTOINCREMENT keeps ids (and so
@@ -29,11 +30,15 @@ CREATE TABLE IF NOT EXISTS messages(
   visible_at_ms INTEGER NOT NULL,
   receive_count INTEGER NOT NULL DEFAULT 0,
   receipt_token INTEGER NOT NULL DEFAULT 0,
-  sent_at_ms INTEGER NOT NULL
+  sent_at_ms INTEGER NOT NULL,
+  attributes TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages(queue_id, visible_at_ms, id);
-PRAGMA user_version = 1;
 )sql";
+
+// Brings a version 1 database (no attributes column) to version 2 in place; its messages keep
+// their place and read as having no attributes.
+constexpr const char* kAddAttributes = "ALTER TABLE messages ADD COLUMN attributes TEXT";
 
 Status check_name(const std::string& name) {
   if (name.find("://") != std::string::npos) {
@@ -41,6 +46,14 @@ Status check_name(const std::string& name) {
                                       quote_for_message(name)));
   }
   return validate_queue_name(name);
+}
+
+Expected<std::int64_t> read_schema_version(Connection& db) {
+  auto version = db.prepare("PRAGMA user_version");
+  if (!version) return version.error();
+  auto row = db.step(*version, "reading the schema version");
+  if (!row) return row.error();
+  return version->column_int(0);
 }
 
 }  // namespace
@@ -55,21 +68,24 @@ Expected<std::unique_ptr<SqliteBroker>> SqliteBroker::open(const std::string& pa
   if (!connection) return connection.error();
   Connection& db = **connection;
 
-  auto version = db.prepare("PRAGMA user_version");
-  if (!version) return version.error();
-  auto row = db.step(*version, "reading the schema version");
-  if (!row) return row.error();
-  const std::int64_t found_version = version->column_int(0);
-  // Ends the read transaction: a write transaction cannot start from a stale snapshot, and
-  // another process may commit in between (SQLITE_BUSY_SNAPSHOT, which no retry resolves).
-  version->reset();
-  if (found_version > kSchemaVersion) {
-    return Error::invalid(fmt::format(
-        "sqlite:{}: the queue database has schema version {}, newer than this tasker's {}; "
-        "upgrade tasker",
-        path, found_version, kSchemaVersion));
-  }
-  TASKER_TRY(in_write_transaction(db, [&] { return db.exec(kSchema); }));
+  // The version is read inside the write transaction that migrates, so two processes opening
+  // an old file together migrate it once: the second sees the first's version.
+  TASKER_TRY(in_write_transaction(db, [&]() -> Status {
+    auto found_version = read_schema_version(db);
+    if (!found_version) return found_version.error();
+    if (*found_version > kSchemaVersion) {
+      return Error::invalid(fmt::format(
+          "sqlite:{}: the queue database has schema version {}, newer than this tasker's {}; "
+          "upgrade tasker",
+          path, *found_version, kSchemaVersion));
+    }
+    TASKER_TRY(db.exec(kSchema));
+    if (*found_version == 1) TASKER_TRY(db.exec(kAddAttributes));
+    if (*found_version < kSchemaVersion) {
+      TASKER_TRY(db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str()));
+    }
+    return Status::success();
+  }));
 
   auto wake = WakeSignal::open(path);
   if (!wake) return wake.error();

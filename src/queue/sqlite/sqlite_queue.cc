@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <thread>
@@ -29,7 +31,25 @@ struct PendingDelivery {
   std::int64_t id;
   std::string body;
   std::int64_t receive_count;
+  MessageAttributes attributes;
 };
+
+// Attributes are stored as one JSON object of strings, NULL when a message has none.
+std::string encode_attributes(const MessageAttributes& attributes) {
+  return nlohmann::json(attributes).dump();
+}
+
+// Reads the column back. Only this code writes it, but a damaged value must not stop delivery:
+// it reads as no attributes (a signed task then fails verification, as it should).
+MessageAttributes decode_attributes(const std::string& text) {
+  MessageAttributes attributes;
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_object()) return attributes;
+  for (const auto& [name, value] : parsed.items()) {
+    if (value.is_string()) attributes[name] = value.get<std::string>();
+  }
+  return attributes;
+}
 
 }  // namespace
 
@@ -57,9 +77,10 @@ Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(
        "SELECT q.visibility_ms, q.dead_letter_queue_id, q.max_receive_count, d.name "
        "FROM queues q LEFT JOIN queues d ON d.id = q.dead_letter_queue_id WHERE q.id = ?1"},
       {&statements.insert,
-       "INSERT INTO messages(queue_id, body, visible_at_ms, sent_at_ms) VALUES(?1, ?2, ?3, ?3)"},
+       "INSERT INTO messages(queue_id, body, visible_at_ms, sent_at_ms, attributes) "
+       "VALUES(?1, ?2, ?3, ?3, ?4)"},
       {&statements.select_visible,
-       "SELECT id, body, receive_count FROM messages WHERE queue_id = ?1 AND visible_at_ms <= ?2 "
+       "SELECT id, body, receive_count, attributes FROM messages WHERE queue_id = ?1 AND visible_at_ms <= ?2 "
        "ORDER BY visible_at_ms, id LIMIT ?3"},
       {&statements.mark_delivered,
        "UPDATE messages SET visible_at_ms = ?1, receive_count = receive_count + 1, "
@@ -107,10 +128,10 @@ Error SqliteQueue::queue_gone() const {
                                       quote_for_message(name_), connection_->path()));
 }
 
-Expected<std::vector<Status>> SqliteQueue::send(const std::vector<std::string>& bodies) {
-  TASKER_TRY(validate_send_batch(bodies));
+Expected<std::vector<Status>> SqliteQueue::send(const std::vector<OutgoingMessage>& messages) {
+  TASKER_TRY(validate_send_batch(messages));
   std::vector<Status> results;
-  results.reserve(bodies.size());
+  results.reserve(messages.size());
   bool any_sent = false;
   {
     std::lock_guard lock(mutex_);
@@ -119,16 +140,22 @@ Expected<std::vector<Status>> SqliteQueue::send(const std::vector<std::string>& 
       results.clear();
       TASKER_TRY(check_exists());
       const std::int64_t now = wall_clock_ms();
-      for (const std::string& body : bodies) {
-        Status valid = validate_body(body);
+      for (const OutgoingMessage& message : messages) {
+        Status valid = validate_message(message);
         if (!valid) {
           results.push_back(valid);
           continue;
         }
+        const std::string& body = message.body;
         insert.bind(1, queue_id_);
         sqlite3_bind_blob(insert.get(), 2, body.data(), static_cast<int>(body.size()),
                           SQLITE_STATIC);
         insert.bind(3, now);
+        if (message.attributes.empty()) {
+          insert.bind_null(4);
+        } else {
+          insert.bind(4, encode_attributes(message.attributes));
+        }
         auto stepped = connection_->step(insert, "sending a message");
         insert.reset();
         if (!stepped) return stepped.error();
@@ -187,7 +214,10 @@ Expected<std::vector<Message>> SqliteQueue::receive_once(
         }
         if (!*row) break;
         pending.push_back({s.select_visible.column_int(0), s.select_visible.column_text(1),
-                           s.select_visible.column_int(2)});
+                           s.select_visible.column_int(2),
+                           s.select_visible.column_is_null(3)
+                               ? MessageAttributes{}
+                               : decode_attributes(s.select_visible.column_text(3))});
       }
       s.select_visible.reset();
       if (pending.empty()) break;
@@ -213,7 +243,8 @@ Expected<std::vector<Message>> SqliteQueue::receive_once(
         if (!marked) return marked.error();
         received.push_back({std::to_string(message.id),
                             format_receipt(queue_id_, message.id, token), std::move(message.body),
-                            static_cast<int>(message.receive_count + 1)});
+                            static_cast<int>(message.receive_count + 1),
+                            std::move(message.attributes)});
       }
     }
     if (received.empty()) {

@@ -25,7 +25,7 @@ class SqliteQueue : public Queue {
                                                      std::shared_ptr<Checkpointer> checkpointer);
 
   const std::string& name() const override { return name_; }
-  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override;
+  Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;

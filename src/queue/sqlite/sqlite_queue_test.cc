@@ -48,7 +48,7 @@ class SqliteQueueTest : public ::testing::Test {
     return received->front();
   }
 
-  static void send(Queue& queue, std::vector<std::string> bodies) {
+  static void send(Queue& queue, const std::vector<OutgoingMessage>& bodies) {
     auto sent = queue.send(bodies);
     ASSERT_TRUE(sent.ok()) << sent.error().message;
     for (const Status& status : *sent) ASSERT_TRUE(status.ok()) << status.error().message;
@@ -249,6 +249,79 @@ TEST_F(SqliteQueueTest, DatabaseFromANewerTaskerIsRefused) {
   ASSERT_FALSE(broker.ok());
   EXPECT_NE(broker.error().message.find("schema version 99"), std::string::npos)
       << broker.error().message;
+}
+
+// The schema tasker wrote before messages had attributes (version 1), verbatim.
+constexpr const char* kVersion1Schema = R"sql(
+PRAGMA journal_mode = WAL;
+CREATE TABLE queues(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  visibility_ms INTEGER NOT NULL,
+  dead_letter_queue_id INTEGER REFERENCES queues(id) ON DELETE SET NULL,
+  max_receive_count INTEGER NOT NULL
+);
+CREATE TABLE messages(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue_id INTEGER NOT NULL REFERENCES queues(id) ON DELETE CASCADE,
+  body BLOB NOT NULL,
+  visible_at_ms INTEGER NOT NULL,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  receipt_token INTEGER NOT NULL DEFAULT 0,
+  sent_at_ms INTEGER NOT NULL
+);
+CREATE INDEX messages_by_visibility ON messages(queue_id, visible_at_ms, id);
+PRAGMA user_version = 1;
+INSERT INTO queues(name, visibility_ms, max_receive_count) VALUES('tasks', 30000, 5);
+INSERT INTO messages(queue_id, body, visible_at_ms, sent_at_ms) VALUES(1, 'from before', 0, 0);
+)sql";
+
+std::int64_t schema_version(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
+  sqlite3_step(statement);
+  const std::int64_t version = sqlite3_column_int64(statement, 0);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return version;
+}
+
+// Given a queue file written by a tasker from before attributes, with a message waiting, we
+// should open it, migrate it in place to the current version, deliver the old message (without
+// attributes), and carry attributes for new ones.
+TEST_F(SqliteQueueTest, OpensAndMigratesAVersion1Database) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, kVersion1Schema, nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(schema_version(path_), 1);
+
+  auto broker = open_broker();
+  ASSERT_NE(broker, nullptr);
+  EXPECT_EQ(schema_version(path_), 2);
+  auto queue = broker->open_queue("tasks");
+  ASSERT_TRUE(queue.ok()) << queue.error().message;
+  Message old = receive_one(**queue);
+  EXPECT_EQ(old.body, "from before");
+  EXPECT_TRUE(old.attributes.empty());
+
+  auto sent = (*queue)->send({OutgoingMessage("new", {{"tasker-signature", "v1=abc"}})});
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  ASSERT_TRUE(sent->front().ok()) << sent->front().error().message;
+  Message fresh = receive_one(**queue);
+  EXPECT_EQ(fresh.body, "new");
+  EXPECT_EQ(fresh.attributes, (MessageAttributes{{"tasker-signature", "v1=abc"}}));
+
+  // Opening it again leaves the migrated file as it is.
+  queue->reset();
+  broker.reset();
+  EXPECT_NE(open_broker(), nullptr);
+  EXPECT_EQ(schema_version(path_), 2);
 }
 
 // Given one Queue object shared by several threads (poller, heartbeat, publisher), we should see

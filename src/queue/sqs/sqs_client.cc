@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
 
 #include "aws/aws_error.h"
 #include "util/log.h"
@@ -188,6 +190,65 @@ std::string md5_hex(std::string_view text) {
   std::string hex;
   for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
+}
+
+namespace {
+
+void append_length_prefixed(std::string& out, std::string_view bytes) {
+  const auto length = static_cast<std::uint32_t>(bytes.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((length >> shift) & 0xff);
+  out += bytes;
+}
+
+std::optional<std::string> decode_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     static_cast<int>(text.size()));
+  if (length < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  std::size_t padding = 0;
+  if (text.ends_with("==")) {
+    padding = 2;
+  } else if (text.ends_with('=')) {
+    padding = 1;
+  }
+  out.resize(static_cast<std::size_t>(length) - padding);
+  return out;
+}
+
+}  // namespace
+
+Expected<std::string> md5_of_message_attributes(const nlohmann::json& attributes) {
+  if (!attributes.is_object()) return Error::internal("MessageAttributes is not an object");
+  std::string encoded;
+  // nlohmann's object keeps its keys sorted by byte value, the order SQS hashes them in.
+  for (const auto& [name, attribute] : attributes.items()) {
+    if (!attribute.is_object() || !attribute.contains("DataType") ||
+        !attribute["DataType"].is_string()) {
+      return Error::internal(fmt::format("message attribute {} has no DataType", name));
+    }
+    const std::string type = attribute["DataType"].get<std::string>();
+    append_length_prefixed(encoded, name);
+    append_length_prefixed(encoded, type);
+    if (type.starts_with("Binary")) {
+      auto value = attribute.find("BinaryValue");
+      std::optional<std::string> bytes;
+      if (value != attribute.end() && value->is_string()) bytes = decode_base64(value->get<std::string>());
+      if (!bytes) return Error::internal(fmt::format("message attribute {} has no valid BinaryValue", name));
+      encoded += '\x02';
+      append_length_prefixed(encoded, *bytes);
+    } else {
+      auto value = attribute.find("StringValue");
+      if (value == attribute.end() || !value->is_string()) {
+        return Error::internal(fmt::format("message attribute {} has no StringValue", name));
+      }
+      encoded += '\x01';
+      append_length_prefixed(encoded, value->get<std::string>());
+    }
+  }
+  return md5_hex(encoded);
 }
 
 }  // namespace tasker::sqs

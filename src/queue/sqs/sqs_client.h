@@ -69,4 +69,10 @@ Status validate_sqs_characters(std::string_view body);
 /// The hex MD5 of `text`, as SQS reports MD5OfBody.
 std::string md5_hex(std::string_view text);
 
+/// The hex MD5 of a message's attributes as SQS reports MD5OfMessageAttributes, from the
+/// `MessageAttributes` object of a JSON-protocol answer: for each attribute in name order, the
+/// name, the data type and the value, each as a 4-byte big-endian length and its bytes, with a
+/// transport byte (1 string, 2 binary) before the value. An error when an entry is malformed.
+Expected<std::string> md5_of_message_attributes(const nlohmann::json& attributes);
+
 }  // namespace tasker::sqs

@@ -110,6 +110,59 @@ TEST(SqsClientTest, ReceivedBodyWhoseMd5DoesNotMatchIsRefused) {
   EXPECT_FALSE(queue.receive(1, milliseconds(0)).ok());
 }
 
+// Given a message with attributes, we should send them as SQS String attributes beside the body,
+// and ask for every attribute when receiving.
+TEST(SqsClientTest, AttributesTravelAsStringMessageAttributes) {
+  Harness harness;
+  harness.transport->push(200, R"({"MessageId":"m1"})");
+  harness.transport->push(200, R"({"Messages":[]})");
+  SqsQueue queue(harness.client, kQueueUrl);
+  auto sent = queue.send({OutgoingMessage("body", {{"tasker-signature", "v1=00"}})});
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(harness.body(0)["MessageBody"], "body");
+  EXPECT_EQ(harness.body(0)["MessageAttributes"],
+            (nlohmann::json{{"tasker-signature", {{"DataType", "String"}, {"StringValue", "v1=00"}}}}));
+  ASSERT_TRUE(queue.receive(1, milliseconds(0)).ok());
+  EXPECT_EQ(harness.body(1)["MessageAttributeNames"], nlohmann::json::array({"All"}));
+}
+
+TEST(SqsClientTest, ReceivedAttributesWhoseMd5DoesNotMatchAreRefused) {
+  Harness harness;
+  nlohmann::json message = {{"MessageId", "m"},
+                            {"ReceiptHandle", "r"},
+                            {"Body", "a"},
+                            {"MD5OfBody", md5_hex("a")},
+                            {"MessageAttributes",
+                             {{"tasker-signature", {{"DataType", "String"}, {"StringValue", "v1=00"}}}}},
+                            {"MD5OfMessageAttributes", "00000000000000000000000000000000"}};
+  harness.transport->push(200, nlohmann::json{{"Messages", {message}}}.dump());
+  SqsQueue queue(harness.client, kQueueUrl);
+  auto received = queue.receive(1, milliseconds(0));
+  ASSERT_FALSE(received.ok());
+  EXPECT_TRUE(received.error().transient());
+  EXPECT_NE(received.error().message.find("MD5OfMessageAttributes"), std::string::npos);
+}
+
+// The attribute digest covers names, types and values: changing any of them changes it, and a
+// binary attribute is hashed as its decoded bytes (transport byte 2).
+TEST(SqsClientTest, AttributeMd5CoversEveryPart) {
+  auto digest = [](const nlohmann::json& attributes) {
+    auto md5 = md5_of_message_attributes(attributes);
+    EXPECT_TRUE(md5.ok()) << md5.error().message;
+    return md5.ok() ? *md5 : std::string();
+  };
+  const nlohmann::json base = {{"a", {{"DataType", "String"}, {"StringValue", "x"}}}};
+  const std::string reference = digest(base);
+  EXPECT_EQ(reference.size(), 32u);
+  EXPECT_NE(digest({{"b", {{"DataType", "String"}, {"StringValue", "x"}}}}), reference);
+  EXPECT_NE(digest({{"a", {{"DataType", "String.x"}, {"StringValue", "x"}}}}), reference);
+  EXPECT_NE(digest({{"a", {{"DataType", "String"}, {"StringValue", "y"}}}}), reference);
+  // "eA==" is base64 for "x": the same bytes under another transport type.
+  EXPECT_NE(digest({{"a", {{"DataType", "Binary"}, {"BinaryValue", "eA=="}}}}), reference);
+  EXPECT_FALSE(md5_of_message_attributes({{"a", {{"DataType", "Binary"}, {"BinaryValue", "e"}}}}).ok());
+  EXPECT_FALSE(md5_of_message_attributes({{"a", {{"StringValue", "x"}}}}).ok());
+}
+
 TEST(SqsClientTest, PartialBatchFailureIsReportedEntryByEntry) {
   Harness harness;
   harness.transport->push(200, R"({"Successful":[{"Id":"0"},{"Id":"2"}],

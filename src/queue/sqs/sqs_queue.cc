@@ -37,6 +37,18 @@ Expected<std::vector<Status>> single_entry(Expected<nlohmann::json> answer) {
   return answer.error();
 }
 
+/// The body and attributes of one SendMessage request or SendMessageBatch entry.
+nlohmann::json send_entry(const OutgoingMessage& message) {
+  nlohmann::json entry = {{"MessageBody", message.body}};
+  if (message.attributes.empty()) return entry;
+  nlohmann::json attributes = nlohmann::json::object();
+  for (const auto& [name, value] : message.attributes) {
+    attributes[name] = {{"DataType", kAttributeDataType}, {"StringValue", value}};
+  }
+  entry["MessageAttributes"] = std::move(attributes);
+  return entry;
+}
+
 }  // namespace
 
 std::string queue_name_of_url(std::string_view url) {
@@ -54,14 +66,17 @@ nlohmann::json SqsQueue::with_url(nlohmann::json request) const {
 
 std::string SqsQueue::subject() const { return fmt::format("queue {}", name_); }
 
-Expected<std::vector<Status>> SqsQueue::send(const std::vector<std::string>& bodies) {
-  TASKER_TRY(validate_send_batch(bodies));
+Expected<std::vector<Status>> SqsQueue::send(const std::vector<OutgoingMessage>& messages) {
+  TASKER_TRY(validate_send_batch(messages));
   // Entries SQS would refuse are answered here, one by one; the rest are sent.
-  std::vector<Status> statuses(bodies.size());
+  std::vector<Status> statuses(messages.size());
   std::vector<std::size_t> to_send;
-  for (std::size_t i = 0; i < bodies.size(); ++i) {
-    Status valid = validate_body(bodies[i]);
-    if (valid) valid = validate_sqs_characters(bodies[i]);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    Status valid = validate_message(messages[i]);
+    if (valid) valid = validate_sqs_characters(messages[i].body);
+    for (const auto& [name, value] : messages[i].attributes) {
+      if (valid) valid = validate_sqs_characters(value);
+    }
     if (valid) {
       to_send.push_back(i);
     } else {
@@ -72,15 +87,17 @@ Expected<std::vector<Status>> SqsQueue::send(const std::vector<std::string>& bod
 
   if (to_send.size() == 1) {
     const std::size_t index = to_send.front();
-    auto sent = single_entry(client_->call(
-        "SendMessage", with_url({{"MessageBody", bodies[index]}}), subject()));
+    auto sent = single_entry(
+        client_->call("SendMessage", with_url(send_entry(messages[index])), subject()));
     if (!sent) return sent.error();
     statuses[index] = sent->front();
     return statuses;
   }
   nlohmann::json entries = nlohmann::json::array();
   for (std::size_t i = 0; i < to_send.size(); ++i) {
-    entries.push_back({{"Id", std::to_string(i)}, {"MessageBody", bodies[to_send[i]]}});
+    nlohmann::json entry = send_entry(messages[to_send[i]]);
+    entry["Id"] = std::to_string(i);
+    entries.push_back(std::move(entry));
   }
   auto answer = client_->call("SendMessageBatch", with_url({{"Entries", entries}}), subject());
   if (!answer) return answer.error();
@@ -98,7 +115,8 @@ Expected<std::vector<Message>> SqsQueue::receive(std::size_t max_messages, milli
   nlohmann::json request = with_url({{"MaxNumberOfMessages", max_messages},
                                      {"WaitTimeSeconds", wait_seconds},
                                      {"AttributeNames", {"ApproximateReceiveCount"}},
-                                     {"MessageSystemAttributeNames", {"ApproximateReceiveCount"}}});
+                                     {"MessageSystemAttributeNames", {"ApproximateReceiveCount"}},
+                                     {"MessageAttributeNames", {"All"}}});
   if (visibility) request["VisibilityTimeout"] = visibility->count();
   auto answer = client_->call("ReceiveMessage", request, subject(),
                               milliseconds(wait_seconds * 1000) + kLongPollMargin);
@@ -122,6 +140,15 @@ Expected<std::vector<Message>> SqsQueue::receive(std::size_t max_messages, milli
           "MD5OfBody; it will be delivered again",
           subject(), message.message_id));
     }
+    if (auto attributes = entry.find("MessageAttributes");
+        attributes != entry.end() && attributes->is_object()) {
+      TASKER_TRY(check_attributes_md5(entry, *attributes, message.message_id));
+      for (const auto& [name, attribute] : attributes->items()) {
+        // tasker's attributes are strings; numbers read as their text, binary ones are left out.
+        auto value = attribute.find("StringValue");
+        if (value != attribute.end() && value->is_string()) message.attributes[name] = value->get<std::string>();
+      }
+    }
     if (message.receipt.empty()) {
       return Error::internal(fmt::format("SQS ReceiveMessage on {}: a message came without a receipt handle",
                                          subject()));
@@ -129,6 +156,21 @@ Expected<std::vector<Message>> SqsQueue::receive(std::size_t max_messages, milli
     messages.push_back(std::move(message));
   }
   return messages;
+}
+
+Status SqsQueue::check_attributes_md5(const nlohmann::json& entry,
+                                     const nlohmann::json& attributes,
+                                     const std::string& message_id) const {
+  const std::string expected = entry.value("MD5OfMessageAttributes", std::string());
+  if (expected.empty()) return Status::success();
+  auto md5 = md5_of_message_attributes(attributes);
+  if (!md5 || *md5 != expected) {
+    return Error::transient_failure(fmt::format(
+        "SQS ReceiveMessage on {}: message {} arrived with attributes whose MD5 does not match "
+        "MD5OfMessageAttributes{}; it will be delivered again",
+        subject(), message_id, md5 ? "" : " (" + md5.error().message + ")"));
+  }
+  return Status::success();
 }
 
 Expected<std::vector<Status>> SqsQueue::ack(const std::vector<std::string>& receipts) {

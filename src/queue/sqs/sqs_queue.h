@@ -18,7 +18,7 @@ class SqsQueue : public Queue {
   const std::string& name() const override { return name_; }
   const std::string& url() const { return url_; }
 
-  Expected<std::vector<Status>> send(const std::vector<std::string>& bodies) override;
+  Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;
@@ -35,6 +35,9 @@ class SqsQueue : public Queue {
  private:
   nlohmann::json with_url(nlohmann::json request) const;
   std::string subject() const;
+  /// Checks a received entry's attributes against its MD5OfMessageAttributes, when it has one.
+  Status check_attributes_md5(const nlohmann::json& entry, const nlohmann::json& attributes,
+                              const std::string& message_id) const;
 
   const std::shared_ptr<SqsClient> client_;
   const std::string url_;

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tasker/error.h"
+#include "tasker/queue.h"
+
+namespace tasker {
+
+/// The queue message attribute that carries a task's signature, outside its body.
+inline constexpr const char* kSignatureAttribute = "tasker-signature";
+
+/// A shared secret for HMAC-SHA256 task signing. The master signs the exact bytes of each task
+/// message body and sends the signature as the `tasker-signature` attribute (`v1=<hex>`); an
+/// agent with the same key runs only tasks whose signature verifies. The key never appears in a
+/// message, a log line or an error.
+class SigningKey {
+ public:
+  /// The fewest key bytes accepted: a shorter key is a configuration mistake, not a secret.
+  static constexpr std::size_t kMinimumBytes = 16;
+
+  /// A key made of `text`'s bytes; an error when it is shorter than kMinimumBytes.
+  static Expected<SigningKey> from_text(std::string_view text);
+
+  /// The key from `TASKER_SIGNING_KEY`, or from the file `TASKER_SIGNING_KEY_FILE` names (its
+  /// content, one trailing newline stripped); nullopt when neither is set. The error names the
+  /// variable (never the key).
+  static Expected<std::optional<SigningKey>> from_environment();
+
+  SigningKey(const SigningKey& other) = default;
+  SigningKey& operator=(const SigningKey& other) = default;
+  SigningKey(SigningKey&& other) noexcept = default;
+  SigningKey& operator=(SigningKey&& other) noexcept = default;
+  ~SigningKey();
+
+  /// The attribute value for `body`: `v1=` and the lowercase hex HMAC-SHA256 of its bytes.
+  std::string sign(std::string_view body) const;
+
+  /// `body` with its signature attribute, ready to send.
+  OutgoingMessage signed_message(std::string body) const;
+
+  /// Checks a received message's signature attribute (nullopt when it has none) against its
+  /// body, in constant time. The error says in one line what is wrong: missing, malformed, or
+  /// not matching the body.
+  Status verify(std::string_view body, const std::optional<std::string>& attribute) const;
+
+  /// Checks the `tasker-signature` attribute of a received message.
+  Status verify(const Message& message) const;
+
+ private:
+  explicit SigningKey(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string bytes_;
+};
+
+}  // namespace tasker
