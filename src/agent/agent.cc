@@ -63,6 +63,7 @@ struct Agent::State {
   bool heartbeat_done = false;
   bool runtime_unhealthy = false;
   std::optional<Error> fatal;   // why the agent stopped by itself (a full disk)
+  std::atomic<bool> gave_up{false};  // fatal is set: results that cannot be sent are not waited for
   std::stop_source cancel;      // kills running containers (end of grace, second signal)
 
   // Receipts of messages taken and neither deleted nor handed back: the heartbeat keeps them
@@ -118,6 +119,7 @@ struct Agent::State {
       std::lock_guard lock(control_mutex);
       if (fatal) return;
       fatal = error;
+      gave_up = true;
       if (stop_requests == 0) {
         stop_requests = 1;
         drain_deadline = Clock::now() + options.grace;
@@ -290,7 +292,7 @@ struct Agent::State {
                              [&](const Outgoing& o) { return o.not_before <= now; });
         };
         while (true) {
-          if (publisher_draining && (outbox.empty() || Clock::now() >= publisher_deadline)) {
+          if (publisher_draining && (outbox.empty() || Clock::now() >= publisher_deadline || gave_up)) {
             if (!outbox.empty()) {
               log::error("{} results could not be sent before shutdown; their tasks will be "
                          "delivered again after the visibility timeout", outbox.size());
