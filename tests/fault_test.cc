@@ -302,16 +302,20 @@ TEST_F(DiskFullFaultTest, RunStopsWithOneLineWhenTheDiskFillsAndResumesWhenFreed
   ChildProcess& first = *processes_.back();
   ASSERT_TRUE(eventually([&] { return results_by_id(first.output()).size() >= 2; }, 60s)) << first.output();
   const auto filled = fill_disk(disk_ / "filler");
+  const auto full = std::chrono::steady_clock::now();
   const std::string stopped = expect_stops_with_one_line(first, "run", state);
+  const auto stopping = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - full);
   ASSERT_TRUE(first.wait_for(0ms).has_value()) << "cannot resume beside a run that still holds the state";
   const auto before = results_by_id(first.output());
-  std::cout << "observed: filled " << filled << " bytes; after " << before.size() << " results, " << stopped
-            << "\n";
+  std::cout << "observed: filled " << filled << " bytes; after " << before.size() << " results, stopped in "
+            << stopping.count() << " ms, " << stopped << "\n";
 
   std::filesystem::remove(disk_ / "filler");
   std::string command;
   for (const auto& word : run) command += word + " ";  // temp paths and flags: no quoting needed
+  const auto resumed = std::chrono::steady_clock::now();
   auto second = testing::run_command(command + "2>&1 >" + (dir_ / "second.out").string());
+  const auto resuming = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - resumed);
   EXPECT_EQ(second.status, 0) << second.output;
   std::ifstream second_out(dir_ / "second.out");
   const std::string printed((std::istreambuf_iterator<char>(second_out)), std::istreambuf_iterator<char>());
@@ -323,7 +327,7 @@ TEST_F(DiskFullFaultTest, RunStopsWithOneLineWhenTheDiskFillsAndResumesWhenFreed
     EXPECT_EQ(after.at(id)[0].payload, results[0].payload) << id << " changed its result on resume";
   }
   EXPECT_EQ(integrity_check(state + "/queue.db"), "ok");
-  std::cout << "observed on resume: " << second.output;
+  std::cout << "observed on resume (" << resuming.count() << " ms): " << second.output;
 }
 
 // Given `tasker submit` into an SQLite queue whose disk is full (the first time with the
