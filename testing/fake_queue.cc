@@ -17,7 +17,7 @@ class FakeQueue : public Queue {
     std::lock_guard lock(state_->mutex);
     if (state_->failing_sends > 0) {
       --state_->failing_sends;
-      return Error::transient_failure("injected send failure");
+      return state_->injected_error.value_or(Error::transient_failure("injected send failure"));
     }
     if (messages.size() > kMaxBatch) return Error::invalid("too many entries");
     std::vector<Status> statuses;
@@ -43,7 +43,7 @@ class FakeQueue : public Queue {
     std::unique_lock lock(state_->mutex);
     if (state_->failing_receives > 0) {
       --state_->failing_receives;
-      return Error::unavailable("injected receive failure");
+      return state_->injected_error.value_or(Error::unavailable("injected receive failure"));
     }
     const auto deadline = Clock::now() + wait;
     std::vector<Message> out;

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ class FakeBroker : public Broker {
     std::chrono::seconds visibility{30};
     int failing_sends = 0;     ///< The next N send calls fail as a whole.
     int failing_receives = 0;  ///< The next N receive calls fail.
+    std::optional<Error> injected_error;  ///< What those failures return (default: a transient one).
     std::string refused_marker;  ///< Bodies containing this are refused for good, entry by entry.
     int extends = 0;           ///< Successful extend calls so far.
     int acks = 0;              ///< Messages deleted so far.

@@ -121,6 +121,13 @@ class AgentIntegrationTest : public ::testing::TestWithParam<Backend> {
     return testing::collect_results(*results_, count, timeout);
   }
 
+  // A fault test's last check: no result of an answered task comes again (none reduced twice).
+  // Waits past the agents' publish batching, so a late duplicate would have arrived.
+  void expect_no_second_result() {
+    auto late = collect(1, 3s);
+    for (const auto& [id, results] : late) ADD_FAILURE() << id << " was answered a second time";
+  }
+
   // How many tasks the agent log says ran to a result ("task X: succeeded/failed").
   static int tasks_logged(const std::string& log, const std::string& id) {
     const std::regex line("task " + id + ": (succeeded|failed)");
@@ -201,6 +208,7 @@ TEST_P(AgentIntegrationTest, KilledAgentsTaskIsCompletedByAnother) {
   EXPECT_EQ(got["orphan"][0].payload, "survived");
   EXPECT_EQ(got["orphan"][0].agent, "heir-" + std::to_string(::getpid()));
   EXPECT_EQ(got["orphan"][0].attempt, 2);
+  expect_no_second_result();
 }
 
 // SIGTERM: the running task finishes and is answered, nothing more is taken, exit 0.
@@ -326,6 +334,7 @@ TEST_P(AgentIntegrationTest, DockerDaemonRestartMidRunEveryTaskAnswered) {
   auto got = collect(6, 180s);
   EXPECT_EQ(got.size(), 6u) << agent.output();
   for (const auto& [id, results] : got) EXPECT_EQ(results.size(), 1u) << id;
+  expect_no_second_result();
   EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited: " << agent.output();
 }
 
@@ -352,6 +361,7 @@ TEST_P(AgentIntegrationTest, QueueEndpointPausedThenResumedEveryTaskAnswered) {
   auto got = collect(4, 120s);
   EXPECT_EQ(got.size(), 4u) << agent.output();
   for (const auto& [id, results] : got) EXPECT_EQ(results.size(), 1u) << id;
+  expect_no_second_result();
   EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited: " << agent.output();
 }
 

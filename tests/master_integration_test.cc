@@ -17,6 +17,7 @@
 #include "tasker/queue.h"
 #include "tasker/result.h"
 #include "testing/process.h"
+#include "testing/task_lines.h"
 #include "testing/services.h"
 
 namespace tasker {
@@ -40,29 +41,12 @@ class MasterIntegrationTest : public ::testing::Test {
   }
 
   std::string write_tasks(const std::string& name, int count, const std::string& command_template) {
-    const auto path = dir_ / name;
-    std::ofstream out(path);
-    for (int i = 1; i <= count; ++i) {
-      std::string command = command_template;
-      for (auto at = command.find("{n}"); at != std::string::npos; at = command.find("{n}")) {
-        command.replace(at, 3, std::to_string(i));
-      }
-      out << R"({"id":"t)" << i << R"(","image":")" << image_ << R"(","arguments":")" << command
-          << R"(","network":"none"})" << "\n";
-    }
-    return path.string();
+    return testing::write_tasks(dir_ / name, image_, count, command_template);
   }
 
   // Results printed on a command's standard output, by id, every line counted.
   static std::map<std::string, std::vector<TaskResult>> parse_results(const std::string& output) {
-    std::map<std::string, std::vector<TaskResult>> results;
-    std::istringstream lines(output);
-    std::string line;
-    while (std::getline(lines, line)) {
-      auto result = parse_result(line);  // log and summary lines are not results
-      if (result.ok()) results[result->id].push_back(*result);
-    }
-    return results;
+    return testing::results_by_id(output);
   }
 
   std::string read(const std::filesystem::path& path) {

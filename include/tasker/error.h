@@ -15,6 +15,8 @@ enum class ErrorKind {
   kTransient,     ///< Network, throttling, 5xx, busy database: retry with backoff.
   kTimeout,       ///< An operation ran out of time.
   kUnavailable,   ///< A dependency (daemon, endpoint) cannot be reached at all.
+  kNoSpace,       ///< The disk holding a queue or journal is full: retrying cannot help until
+                  ///< someone frees space, so a run stops (and resumes once there is room).
   kInternal,      ///< Anything else: a bug or an unexpected answer.
 };
 
@@ -36,6 +38,7 @@ struct Error {
   static Error transient_failure(std::string m) { return {ErrorKind::kTransient, std::move(m)}; }
   static Error timeout(std::string m) { return {ErrorKind::kTimeout, std::move(m)}; }
   static Error unavailable(std::string m) { return {ErrorKind::kUnavailable, std::move(m)}; }
+  static Error no_space(std::string m) { return {ErrorKind::kNoSpace, std::move(m)}; }
   static Error internal(std::string m) { return {ErrorKind::kInternal, std::move(m)}; }
 };
 

@@ -64,6 +64,8 @@ struct Agent::State {
   bool workers_done = false;    // no more jobs will come
   bool heartbeat_done = false;
   bool runtime_unhealthy = false;
+  std::optional<Error> fatal;   // why the agent stopped by itself (a full disk)
+  std::atomic<bool> gave_up{false};  // fatal is set: results that cannot be sent are not waited for
   std::stop_source cancel;      // kills running containers (end of grace, second signal)
 
   // Receipts of messages taken and neither deleted nor handed back: the heartbeat keeps them
@@ -108,6 +110,25 @@ struct Agent::State {
     ++queue_errors;
     if (metrics) metrics->on_queue_error();
     log::warn("{}: {}", what, error.message);
+    if (error.kind == ErrorKind::kNoSpace) stop_for(error);
+  }
+
+  // A full disk under the queue fails every write until someone frees space: rather than retry
+  // without end, stop as on a stop request (what runs is handed back or comes back after its
+  // visibility timeout) and let run() report why.
+  void stop_for(const Error& error) {
+    {
+      std::lock_guard lock(control_mutex);
+      if (fatal) return;
+      fatal = error;
+      gave_up = true;
+      if (stop_requests == 0) {
+        stop_requests = 1;
+        drain_deadline = Clock::now() + options.grace;
+      }
+    }
+    log::error("stopping: {}", error.message);
+    control_cv.notify_all();
   }
 
   // Hands a message back so another agent (or this one, later) can take it at once.
@@ -298,7 +319,7 @@ struct Agent::State {
                              [&](const Outgoing& o) { return o.not_before <= now; });
         };
         while (true) {
-          if (publisher_draining && (outbox.empty() || Clock::now() >= publisher_deadline)) {
+          if (publisher_draining && (outbox.empty() || Clock::now() >= publisher_deadline || gave_up)) {
             if (!outbox.empty()) {
               log::error("{} results could not be sent before shutdown; their tasks will be "
                          "delivered again after the visibility timeout", outbox.size());
@@ -566,6 +587,8 @@ Status Agent::run() {
   heartbeat.join();
   log::info("agent {} stopped: {} succeeded, {} failed, {} handed back", s.options.name,
             s.succeeded.load(), s.failed.load(), s.released.load());
+  std::lock_guard lock(s.control_mutex);
+  if (s.fatal) return *s.fatal;
   return Status::success();
 }
 

@@ -234,6 +234,24 @@ TEST_F(AgentTest, FailedResultSendIsRetriedBeforeTheTaskIsDeleted) {
   EXPECT_GE(agent->stats().queue_errors, 2u);
 }
 
+// Given a results queue whose disk is full, the agent should stop by itself and say why, leaving
+// the task in the queue for later rather than retrying without end or dropping it.
+TEST_F(AgentTest, FullDiskStopsTheAgentAndKeepsTheTask) {
+  broker_.state("results")->failing_sends = 1000;
+  broker_.state("results")->injected_error = Error::no_space("sqlite:results.db: database or disk is full");
+  submit(R"({"id":"t","image":"busybox","arguments":"echo ok"})");
+  auto o = options();
+  o.exit_when_idle = false;
+  auto agent = make_agent(o);
+  const auto started = std::chrono::steady_clock::now();
+  auto status = agent->run();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::kNoSpace);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "waited out the publisher's drain";
+  EXPECT_TRUE(results().empty());
+  EXPECT_EQ(broker_.bodies("tasks").size(), 1u);
+}
+
 TEST_F(AgentTest, ReceiveFailuresAreRetried) {
   broker_.state("tasks")->failing_receives = 2;
   submit(R"({"id":"t","image":"busybox","arguments":"echo ok"})");

@@ -72,8 +72,6 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   auto tasks = (*broker)->open_queue(kTasksQueue);
   if (!tasks) return tasks.error();
   Agent agent(**broker, std::move(*tasks), runtime, agent_options);
-  Status agent_status;
-  std::thread agent_thread([&] { agent_status = agent.run(); });
 
   MasterOptions master_options;
   master_options.tasks_queue = kTasksQueue;
@@ -85,6 +83,12 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   master_options.interrupt = options.interrupt;
   master_options.signing_key = options.signing_key;
   Master master(**broker, master_options);
+  Status agent_status;
+  std::thread agent_thread([&] {
+    agent_status = agent.run();
+    // The agent stops by itself only when it cannot go on (a full disk): so does the run.
+    if (!agent_status) master.request_stop();
+  });
   auto report = master.run(supply, on_result);
   // The master is done (or interrupted): with no grace, the agent kills what still runs and hands
   // it back for a resume.
@@ -94,7 +98,11 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   // Once more at the end: a container a killed run was creating when it died can appear on a
   // loaded daemon after the start-up sweep. Nothing of this agent runs any more.
   docker::remove_containers_of_earlier_run(client, agent_name);
-  if (!agent_status) log::error("embedded agent: {}", agent_status.error().message);
+  if (!agent_status) {
+    // Say why the run stopped rather than that it was interrupted; the journal stays for a resume.
+    if (report && report->interrupted) return agent_status.error();
+    log::error("embedded agent: {}", agent_status.error().message);
+  }
 
   if (report && !report->timed_out && !report->interrupted) {
     // Complete: keep the journal under the run's id, so the next run starts fresh.

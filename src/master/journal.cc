@@ -77,7 +77,11 @@ Status Journal::append(const std::string& line) {
         // Recovery skips a torn line anyway.
       }
     }
-    return Error::unavailable("state file " + path_ + ": write failed: " + std::strerror(error));
+    const std::string message = "state file " + path_ + ": write failed: " + std::strerror(error);
+    if (error == ENOSPC || error == EDQUOT) {
+      return Error::no_space(message + "; free space on its disk, then run again to resume");
+    }
+    return Error::unavailable(message);
   }
   return Status::success();
 }

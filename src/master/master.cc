@@ -381,6 +381,10 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     const auto wait = std::min<milliseconds>(
         options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     auto messages = results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
+    if (!messages && messages.error().kind == ErrorKind::kNoSpace) {
+      failure = messages.error();  // retrying cannot help until someone frees space
+      break;
+    }
     if (!messages) {
       log::warn("receiving results: {} (retrying)", messages.error().message);
       std::this_thread::sleep_for(backoff(receive_failures++));

@@ -106,6 +106,22 @@ TEST_F(MasterTest, SimpleSumReducesEveryResultOnceThenTerminates) {
   EXPECT_TRUE(broker_.bodies("results").empty());
 }
 
+// Given a results queue whose disk is full, the run should end with that error at once rather
+// than retry receiving without end.
+TEST_F(MasterTest, FullDiskWhileReceivingEndsTheRunWithTheError) {
+  broker_.state("results")->failing_receives = 1000;
+  broker_.state("results")->injected_error = Error::no_space("sqlite:results.db: database or disk is full");
+  start_agent();
+  Master master(broker_, options());
+  Job<int> job;
+  job.supply = echo_supply(3);
+  job.reduce = [](const TaskResult&, int&) {};
+  job.termination = [](int&) {};
+  auto report = run_job(master, job);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().kind, ErrorKind::kNoSpace);
+}
+
 // Given every result delivered twice (at-least-once), reduce should still see each id once and
 // the duplicates should be deleted.
 TEST_F(MasterTest, DuplicateResultsAreReducedOnce) {

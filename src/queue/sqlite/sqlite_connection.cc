@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 namespace tasker::sqlite {
@@ -76,12 +78,21 @@ int Connection::on_busy(void* self, int attempts) {
 }
 
 Error Connection::error(std::string_view what, int code) const {
-  const std::string message = fmt::format("sqlite:{}: {}: {}", path_, what, sqlite3_errmsg(db_));
-  switch (code & 0xff) {
+  std::string message = fmt::format("sqlite:{}: {}: {}", path_, what, sqlite3_errmsg(db_));
+  // SQLite says "disk I/O error" for a failed write to its -wal or -shm file; the OS says why.
+  const int primary = code & 0xff;
+  const bool io = primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN;
+  const int system_error = io ? sqlite3_system_errno(db_) : 0;
+  if (primary == SQLITE_IOERR && system_error != 0) {
+    message += fmt::format(" ({})", std::strerror(system_error));
+  }
+  if (primary == SQLITE_FULL || system_error == ENOSPC || system_error == EDQUOT) {
+    return Error::no_space(message + "; free space on the disk holding it, then run again");
+  }
+  switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Error::transient_failure(message + " (another process holds the database; retry)");
-    case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
