@@ -344,7 +344,9 @@ TEST_F(SqliteQueueTest, OneQueueObjectServesManyThreadsAtOnce) {
         receipts.push_back(message.receipt);
       }
       total += static_cast<int>(batch->size());
-      if (!receipts.empty()) ASSERT_TRUE(queue->ack(receipts).ok());
+      if (!receipts.empty()) {
+        ASSERT_TRUE(queue->ack(receipts).ok());
+      }
     }
   });
   std::vector<std::thread> producers;
