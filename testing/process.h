@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -42,6 +43,12 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_command(const std::string& command);
+
+/// The whole of a file, byte for byte ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
+/// Writes `contents` to a file, byte for byte, replacing it.
+void write_file(const std::filesystem::path& path, const std::string& contents);
 
 /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);

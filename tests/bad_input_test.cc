@@ -31,6 +31,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::BadInputCase;
+using testing::read_file;
+using testing::write_file;
 using testing::ChildProcess;
 using testing::CorpusValues;
 using testing::load_bad_input_corpus;
@@ -77,18 +79,6 @@ std::string master_says(const BadInputCase& c) {
   if (!result) return "is not a result (" + result.error().message + "); deleting it";
   return "result for '" + json_util::printable(result->id.substr(0, 80)) +
          "' dropped: no task of this run is waiting for it (answered already, or never sent)";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
 }
 
 // One table cell: bounded, one line, no '|' to break the table, in a code span.

@@ -49,13 +49,6 @@ class MasterIntegrationTest : public ::testing::Test {
     return testing::results_by_id(output);
   }
 
-  std::string read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
   std::string image_ = testing::env_or_empty("TASKER_TEST_IMAGE");
   std::filesystem::path dir_;
 };
@@ -69,7 +62,7 @@ TEST_F(MasterIntegrationTest, RunEmbeddedSimpleSum) {
   auto run = testing::run_command(std::string(TASKER_BINARY) + " run " + tasks + " -j 4 --progress none --state-dir " +
                                   (dir_ / "state").string() + " 2>&1 >" + out.string());
   ASSERT_EQ(run.status, 0) << run.output;
-  auto results = parse_results(read(out));
+  auto results = parse_results(testing::read_file(out));
   ASSERT_EQ(results.size(), 10u);
   long sum = 0;
   for (const auto& [id, got] : results) {
@@ -117,11 +110,11 @@ TEST_F(MasterIntegrationTest, KilledRunResumesWithEveryResultOnce) {
   {
     ChildProcess first({TASKER_BINARY, "run", tasks, "-j", "2", "--progress", "none", "--state-dir", state},
                        {}, first_out.string());
-    ASSERT_TRUE(eventually([&] { return parse_results(read(first_out)).size() >= 3; }, 60s)) << read(first_out);
+    ASSERT_TRUE(eventually([&] { return parse_results(testing::read_file(first_out)).size() >= 3; }, 60s)) << testing::read_file(first_out);
     first.signal(SIGKILL);
     ASSERT_TRUE(first.wait_for(10s).has_value());
   }
-  const auto first_results = parse_results(read(first_out));
+  const auto first_results = parse_results(testing::read_file(first_out));
   ASSERT_LT(first_results.size(), 12u);
 
   const auto second_out = dir_ / "second.out";
@@ -130,8 +123,8 @@ TEST_F(MasterIntegrationTest, KilledRunResumesWithEveryResultOnce) {
                                      second_out.string());
   ASSERT_EQ(second.status, 0) << second.output;
   EXPECT_NE(second.output.find("12 tasks submitted before"), std::string::npos) << second.output;
-  auto results = parse_results(read(second_out));
-  ASSERT_EQ(results.size(), 12u) << read(second_out);
+  auto results = parse_results(testing::read_file(second_out));
+  ASSERT_EQ(results.size(), 12u) << testing::read_file(second_out);
   for (const auto& [id, got] : results) EXPECT_EQ(got.size(), 1u) << id;
   EXPECT_NE(second.output.find("12 succeeded"), std::string::npos) << second.output;
   // The containers the killed run left behind are gone too.

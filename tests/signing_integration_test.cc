@@ -28,6 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+using testing::read_file;
 namespace fs = std::filesystem;
 
 constexpr const char* kKey = "integration-test key: not a real secret";
@@ -41,13 +42,6 @@ struct Backend {
 void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
 
 SigningKey key_of(const char* text) { return *SigningKey::from_text(text); }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
 
 class SigningIntegrationTest : public ::testing::TestWithParam<Backend> {
  protected:

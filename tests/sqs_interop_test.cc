@@ -10,6 +10,7 @@
 #include "queue/queue_rules.h"
 #include "queue/sqs/sqs_queue.h"
 #include "testing/queue_backends.h"
+#include "testing/process.h"
 #include "tests/sqs_test_support.h"
 
 namespace tasker::testing {
@@ -45,17 +46,6 @@ std::string max_size_body(bool supplementary) {
   while (body.size() + pattern.size() <= kMaxBodyBytes) body += pattern;
   body.append(kMaxBodyBytes - body.size(), 'z');
   return body;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
-void write_file(const std::string& path, const std::string& contents) {
-  std::ofstream(path, std::ios::binary) << contents;
 }
 
 /// Runs a shell command; fails the test with its output when it exits non-zero.
