@@ -183,6 +183,38 @@ TEST_P(SigningIntegrationTest, SignedTasksFromTheMasterRunAndTheirResultsArrive)
   for (const auto& [id, result] : got) EXPECT_TRUE(result.is_success) << id;
 }
 
+// Given a signed `tasker submit --wait` whose results queue also receives forged results (one
+// unsigned, one signed with another key) for its task ids before any agent runs, the master should
+// drop and count the forged ones and reduce the agent's genuine, signed results.
+TEST_P(SigningIntegrationTest, ForgedResultsAreDroppedAndOnlyTheAgentsAreReduced) {
+  const fs::path input = dir_ / "tasks.jsonl";
+  std::ofstream(input) << task("one", "echo 1") << "\n" << task("two", "echo 2") << "\n";
+  ChildProcess submit({TASKER_BINARY, "submit", "--broker", broker_address_, "--tasks", tasks_name_,
+                       "--results", results_name_, "--wait", "--timeout", "120", "--progress",
+                       "none", input.string()},
+                      env_with_key(), (dir_ / "submit.log").string());
+  ASSERT_TRUE(testing::eventually([&] { return tasks_->depth()->visible == 2; }, 60s)) << submit.output();
+  auto other = SigningKey::from_text("a forger's key, sixteen bytes or more");
+  ASSERT_TRUE(other.ok());
+  for (const char* id : {"one", "two"}) {
+    const std::string forged = to_json(TaskResult::success(id, "forged"));
+    auto sent = results_->send({OutgoingMessage(forged), other->signed_message(forged)});
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+  }
+  start_agent();
+  ASSERT_EQ(submit.wait_for(150s), 0) << submit.output() << "\nagent:\n" << agent_->output();
+  std::map<std::string, std::vector<TaskResult>> got;
+  std::istringstream lines(submit.output());
+  for (std::string line; std::getline(lines, line);) {
+    if (auto result = parse_result(line); result.ok()) got[result->id].push_back(*result);
+  }
+  ASSERT_EQ(got.size(), 2u) << submit.output();
+  EXPECT_EQ(got["one"].size(), 1u);
+  EXPECT_EQ(got["one"][0].payload, "1") << submit.output();
+  EXPECT_EQ(got["two"][0].payload, "2") << submit.output();
+  EXPECT_NE(submit.output().find("4 unsigned or forged results dropped"), std::string::npos) << submit.output();
+}
+
 // Given tasks sent straight to the queue unsigned or signed with another key, the agent answers
 // each "unauthenticated" without creating a container, and keeps running signed tasks after.
 TEST_P(SigningIntegrationTest, ForgedTasksAreRefusedAndNoContainerIsCreated) {
@@ -194,7 +226,7 @@ TEST_P(SigningIntegrationTest, ForgedTasksAreRefusedAndNoContainerIsCreated) {
   ASSERT_EQ(refused["unsigned"].size(), 1u);
   EXPECT_EQ(refused["unsigned"][0].error, "unauthenticated");
   EXPECT_EQ(refused["unsigned"][0].payload,
-            "task not run: missing signature (the agent requires signed tasks)");
+            "task not run: missing signature (a signing key is set, so messages must be signed)");
   ASSERT_EQ(refused["foreign"].size(), 1u);
   EXPECT_EQ(refused["foreign"][0].error, "unauthenticated");
   EXPECT_EQ(refused["foreign"][0].payload, "task not run: signature does not match the body");

@@ -39,7 +39,8 @@ struct AgentOptions {
   /// before anything is pulled or created, and not retried.
   TaskPolicy policy;
   /// When set, only tasks whose `tasker-signature` attribute verifies against this key run; any
-  /// other message is answered as failed (error "unauthenticated") unparsed and deleted.
+  /// other message is answered as failed (error "unauthenticated") unparsed and deleted. Every
+  /// result this agent sends is signed with it, for masters that require signed results.
   std::optional<SigningKey> signing_key;
   /// Stop once the task queue has been found empty (for `tasker run` and tests); 0 = never.
   bool exit_when_idle = false;

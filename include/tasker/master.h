@@ -43,7 +43,8 @@ struct MasterOptions {
   /// When set and it becomes true (e.g. from a signal), the run ends as by request_stop().
   const std::atomic<bool>* interrupt = nullptr;
   /// When set, every task message is signed (the `tasker-signature` attribute), for agents that
-  /// require signed tasks. Results are not signed.
+  /// require signed tasks, and only results signed with the same key (by such agents) are
+  /// reduced: any other message on the results queue is dropped with a log line and deleted.
   std::optional<SigningKey> signing_key;
 };
 
@@ -56,6 +57,7 @@ struct RunReport {
   std::uint64_t failed = 0;
   std::uint64_t duplicates = 0;    ///< Repeated results dropped (at-least-once delivery).
   std::uint64_t foreign = 0;       ///< Results of other runs seen and left for their masters.
+  std::uint64_t unauthenticated = 0;  ///< With a signing key: unsigned or forged results dropped.
   bool timed_out = false;
   bool interrupted = false;        ///< Ended by request_stop() before every result was in.
   std::vector<std::string> missing;  ///< Ids without a result at the timeout (up to 1000).

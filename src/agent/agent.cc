@@ -385,7 +385,11 @@ struct Agent::State {
       for (std::size_t start = 0; start < group.size(); start += Queue::kMaxBatch) {
         const std::size_t end = std::min(group.size(), start + Queue::kMaxBatch);
         std::vector<OutgoingMessage> bodies;
-        for (std::size_t i = start; i < end; ++i) bodies.push_back(to_json(group[i]->result));
+        for (std::size_t i = start; i < end; ++i) {
+          std::string body = to_json(group[i]->result);
+          bodies.push_back(options.signing_key ? options.signing_key->signed_message(std::move(body))
+                                               : OutgoingMessage(std::move(body)));
+        }
         Expected<std::vector<Status>> sent =
             queue != nullptr ? queue->send(bodies)
                              : Expected<std::vector<Status>>(Error::unavailable("no results queue"));

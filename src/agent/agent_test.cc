@@ -190,7 +190,7 @@ TEST_F(AgentTest, WithAKeyOnlyTasksSignedWithItRun) {
   EXPECT_TRUE(got["good"].is_success);
   EXPECT_EQ(runtime_.runs("good"), 1);
   EXPECT_EQ(got["unsigned"].payload,
-            "task not run: missing signature (the agent requires signed tasks)");
+            "task not run: missing signature (a signing key is set, so messages must be signed)");
   EXPECT_NE(got["malformed"].payload.find("task not run: malformed signature"), std::string::npos)
       << got["malformed"].payload;
   for (const char* id : {"foreign", "altered", "not-a-task"}) {
@@ -203,6 +203,17 @@ TEST_F(AgentTest, WithAKeyOnlyTasksSignedWithItRun) {
   }
   EXPECT_TRUE(broker_.bodies("elsewhere").empty()) << "an unauthenticated body chose the reply queue";
   EXPECT_TRUE(broker_.bodies("tasks").empty());
+  // Every result, refusals included, is signed with the agent's key, for the master to check.
+  {
+    auto state = broker_.state("results");
+    std::lock_guard lock(state->mutex);
+    ASSERT_EQ(state->messages.size(), 6u);
+    for (const auto& [id, stored] : state->messages) {
+      Message message{std::to_string(id), "r", stored.body, 1, stored.attributes};
+      EXPECT_TRUE(key->verify(message).ok()) << stored.body;
+      EXPECT_FALSE(other->verify(message).ok()) << stored.body;
+    }
+  }
   EXPECT_EQ(agent->stats().unauthenticated, 5u);
   EXPECT_EQ(agent->stats().failed, 5u);
   EXPECT_EQ(agent->stats().refused, 0u);

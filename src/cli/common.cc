@@ -45,6 +45,9 @@ int finish_run(const RunReport& report, bool allow_failures) {
   std::cerr << "run " << report.run_id << ": " << report.succeeded << " succeeded, " << report.failed
             << " failed, " << report.invalid << " invalid";
   if (report.duplicates > 0) std::cerr << ", " << report.duplicates << " duplicate results dropped";
+  if (report.unauthenticated > 0) {
+    std::cerr << ", " << report.unauthenticated << " unsigned or forged results dropped";
+  }
   std::cerr << "\n";
   if (report.timed_out || report.interrupted) {
     std::cerr << "run " << report.run_id << (report.timed_out ? " timed out" : " interrupted") << ": "

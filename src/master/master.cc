@@ -392,6 +392,17 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     }
     receive_failures = 0;
     for (const auto& message : *messages) {
+      if (options_.signing_key) {
+        // Checked before the body is read: a forged result must not answer a task.
+        if (auto verified = options_.signing_key->verify(message); !verified) {
+          ++report.unauthenticated;
+          log::warn("results queue {}: message {} dropped, not a result of this run's agents ({}); "
+                    "deleting it",
+                    options_.results_queue, message.message_id, verified.error().message);
+          to_delete.push_back(message.receipt);
+          continue;
+        }
+      }
       auto result = parse_result(message.body);
       if (!result) {
         log::error("results queue {}: message {} is not a result ({}); deleting it",

@@ -334,6 +334,50 @@ TEST_F(MasterTest, WithASigningKeyEveryTaskMessageIsSigned) {
   }
 }
 
+// Given a master with a signing key, only results signed with it are reduced: an unsigned forged
+// result and one signed with another key, each arriving before the genuine one, are dropped,
+// counted and deleted, and the genuine result answers its task.
+TEST_F(MasterTest, WithASigningKeyOnlySignedResultsAreReduced) {
+  auto key = SigningKey::from_text("the master's key, sixteen bytes+");
+  auto other = SigningKey::from_text("not the master's key, sixteen+");
+  ASSERT_TRUE(key.ok() && other.ok());
+  constexpr int kTasks = 5;
+  std::thread agent([&] {
+    auto tasks = std::move(*broker_.open_queue("tasks"));
+    auto results = std::move(*broker_.open_queue("results"));
+    int answered = 0;
+    while (answered < kTasks) {
+      auto got = tasks->receive(10, 100ms);
+      ASSERT_TRUE(got.ok());
+      for (const auto& m : *got) {
+        auto task = parse_task(m.body);
+        ASSERT_TRUE(task.ok());
+        TaskResult forged = TaskResult::success(task->id, "forged");
+        forged.run_id = task->run_id;
+        TaskResult genuine = TaskResult::success(task->id, "1");
+        genuine.run_id = task->run_id;
+        ASSERT_TRUE(results
+                        ->send({OutgoingMessage(to_json(forged)), other->signed_message(to_json(forged)),
+                                key->signed_message(to_json(genuine))})
+                        .ok());
+        ASSERT_TRUE(tasks->ack({m.receipt}).ok());
+        ++answered;
+      }
+    }
+  });
+  auto o = options();
+  o.signing_key = *key;
+  Master master(broker_, o);
+  std::map<std::string, std::string> seen;
+  auto report = master.run(echo_supply(kTasks), [&](const TaskResult& r) { seen[r.id] += r.payload; });
+  agent.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kTasks));
+  for (const auto& [id, payload] : seen) EXPECT_EQ(payload, "1") << id << " reduced a forged result";
+  EXPECT_EQ(report->unauthenticated, 2u * kTasks);
+  EXPECT_TRUE(broker_.bodies("results").empty()) << "forged results were left in the queue";
+}
+
 // Given no key, task messages carry no attributes at all.
 TEST_F(MasterTest, WithoutASigningKeyTasksCarryNoAttributes) {
   auto o = options();

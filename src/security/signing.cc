@@ -111,7 +111,7 @@ OutgoingMessage SigningKey::signed_message(std::string body) const {
 }
 
 Status SigningKey::verify(std::string_view body, const std::optional<std::string>& attribute) const {
-  if (!attribute) return Error::denied("missing signature (the agent requires signed tasks)");
+  if (!attribute) return Error::denied("missing signature (a signing key is set, so messages must be signed)");
   const std::optional<Digest> claimed = parse_attribute(*attribute);
   if (!claimed) {
     return Error::denied(fmt::format(

@@ -76,7 +76,7 @@ TEST(SigningKeyTest, SaysWhenTheSignatureIsMissing) {
   Message unsigned_message{"1", "r", "body", 1, {}};
   Status status = key.verify(unsigned_message);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().message, "missing signature (the agent requires signed tasks)");
+  EXPECT_EQ(status.error().message, "missing signature (a signing key is set, so messages must be signed)");
 }
 
 TEST(SigningKeyTest, RefusesMalformedAttributes) {
