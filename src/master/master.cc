@@ -58,6 +58,21 @@ bool channel_ended(SupplyChannel& channel) {
   return channel.ended;
 }
 
+// Whether an error receiving results ends the run: a full disk, a queue that is gone, credentials
+// refused, a request refused as invalid need someone to act, so retrying would only hang. Network
+// trouble and the endpoint's own failures are retried.
+bool gives_up_receiving(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::kNoSpace:
+    case ErrorKind::kNotFound:
+    case ErrorKind::kDenied:
+    case ErrorKind::kInvalidInput:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // How long a part-filled batch waits for more tasks before it is sent.
 constexpr milliseconds kSendLinger{5};
 
@@ -381,8 +396,8 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     const auto wait = std::min<milliseconds>(
         options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     auto messages = results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
-    if (!messages && messages.error().kind == ErrorKind::kNoSpace) {
-      failure = messages.error();  // retrying cannot help until someone frees space
+    if (!messages && gives_up_receiving(messages.error())) {
+      failure = messages.error();  // retrying cannot help until someone acts; a resume can
       break;
     }
     if (!messages) {

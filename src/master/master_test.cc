@@ -106,20 +106,41 @@ TEST_F(MasterTest, SimpleSumReducesEveryResultOnceThenTerminates) {
   EXPECT_TRUE(broker_.bodies("results").empty());
 }
 
-// Given a results queue whose disk is full, the run should end with that error at once rather
+// Given a results queue that fails every receive for a reason retrying cannot fix (its disk full,
+// the queue deleted, the credentials refused), the run should end with that error at once rather
 // than retry receiving without end.
-TEST_F(MasterTest, FullDiskWhileReceivingEndsTheRunWithTheError) {
-  broker_.state("results")->failing_receives = 1000;
-  broker_.state("results")->injected_error = Error::no_space("sqlite:results.db: database or disk is full");
+TEST_F(MasterTest, PermanentReceiveErrorsEndTheRunWithTheError) {
+  start_agent();
+  for (const Error& error : {Error::no_space("sqlite:results.db: database or disk is full"),
+                             Error::not_found("SQS ReceiveMessage on queue results: NonExistentQueue"),
+                             Error::denied("SQS ReceiveMessage on queue results: AccessDenied")}) {
+    broker_.state("results")->failing_receives = 1000;
+    broker_.state("results")->injected_error = error;
+    Master master(broker_, options());
+    Job<int> job;
+    job.supply = echo_supply(3);
+    job.reduce = [](const TaskResult&, int&) {};
+    job.termination = [](int&) {};
+    const auto start = std::chrono::steady_clock::now();
+    auto report = run_job(master, job);
+    ASSERT_FALSE(report.ok()) << error.message;
+    EXPECT_EQ(report.error().kind, error.kind) << error.message;
+    EXPECT_EQ(report.error().message, error.message);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << error.message << " was retried";
+  }
+}
+
+// Given a results queue that fails a few receives with a transient error, the run should retry
+// and get every result.
+TEST_F(MasterTest, TransientReceiveErrorsAreRetried) {
+  broker_.state("results")->failing_receives = 3;
+  broker_.state("results")->injected_error = Error::unavailable("SQS ReceiveMessage: connection reset");
   start_agent();
   Master master(broker_, options());
-  Job<int> job;
-  job.supply = echo_supply(3);
-  job.reduce = [](const TaskResult&, int&) {};
-  job.termination = [](int&) {};
-  auto report = run_job(master, job);
-  ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().kind, ErrorKind::kNoSpace);
+  std::map<std::string, int> seen;
+  auto report = master.run(echo_supply(3), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(seen.size(), 3u);
 }
 
 // Given every result delivered twice (at-least-once), reduce should still see each id once and
