@@ -127,6 +127,13 @@ stop_one() { # NAME
 case "${1:-}" in
   start)
     mkdir -p "$dir"
+    # A second start in the same folder would orphan the first one's services: stop them first.
+    for name in fauxqs registry moto dockerd; do
+      if [ -f "$dir/$name.pid" ] && kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then
+        log "stopping the $name an earlier start in $dir left running"
+        stop_one "$name"
+      fi
+    done
     : >"$env_file"
     echo "export TASKER_HARNESS_DIR=$dir" >>"$env_file"
     echo "export TASKER_TEST_IMAGE=$image" >>"$env_file"
