@@ -37,6 +37,9 @@ struct Outgoing {
   int send_attempts = 0;
   Clock::time_point not_before{};
   bool replaced = false;  // the queue refused the original result for good; this is its stand-in
+  // Signed with the agent's key (when it has one): false for the answer to a task whose own
+  // signature failed, so a master does not take a forger's task id and run id as vouched for.
+  bool vouched = true;
 };
 
 milliseconds backoff(int attempt) { return capped_backoff(attempt, milliseconds(30000)); }
@@ -141,15 +144,16 @@ struct Agent::State {
     log::info("handed back a task ({})", why);
   }
 
-  void publish(TaskResult result, std::optional<std::string> reply_queue, std::string receipt) {
+  void publish(TaskResult result, std::optional<std::string> reply_queue, std::string receipt,
+               bool vouched = true) {
     if (result.is_success) {
       ++succeeded;
     } else {
       ++failed;
     }
     if (metrics) metrics->on_finished(result.is_success, result.duration_ms.value_or(0) / 1000.0);
-    Outgoing item{std::move(result), reply_queue.value_or(options.results_queue),
-                  std::move(receipt)};
+    Outgoing item{std::move(result), reply_queue.value_or(options.results_queue), std::move(receipt)};
+    item.vouched = vouched;
     {
       std::lock_guard lock(outbox_mutex);
       outbox.push_back(std::move(item));
@@ -174,7 +178,8 @@ struct Agent::State {
 
   // Answers a message whose signature does not verify (this agent requires signed tasks): it
   // is not parsed, let alone run. Its body is untrusted, so the answer goes to this agent's
-  // results queue, never to a reply queue the body names.
+  // results queue, never to a reply queue the body names, and is not signed: a master with the
+  // key drops it rather than let a forger's message answer one of its task ids.
   void answer_unauthenticated(const Message& message, const std::string& reason) {
     ++unauthenticated;
     if (metrics) metrics->on_unauthenticated();
@@ -198,8 +203,8 @@ struct Agent::State {
     result.agent = options.name;
     result.attempt = message.receive_count;
     result.run_id = envelope.run_id;
-    publish(std::move(result), body_trusted ? envelope.reply_queue : std::nullopt,
-            message.receipt);
+    publish(std::move(result), body_trusted ? envelope.reply_queue : std::nullopt, message.receipt,
+            /*vouched=*/body_trusted);
   }
 
   // Decides what to do with a message just received: a slot, an answer, or a hand-back. Returns
@@ -387,8 +392,9 @@ struct Agent::State {
         std::vector<OutgoingMessage> bodies;
         for (std::size_t i = start; i < end; ++i) {
           std::string body = to_json(group[i]->result);
-          bodies.push_back(options.signing_key ? options.signing_key->signed_message(std::move(body))
-                                               : OutgoingMessage(std::move(body)));
+          bodies.push_back(options.signing_key && group[i]->vouched
+                               ? options.signing_key->signed_message(std::move(body))
+                               : OutgoingMessage(std::move(body)));
         }
         Expected<std::vector<Status>> sent =
             queue != nullptr ? queue->send(bodies)
