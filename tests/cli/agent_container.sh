@@ -76,5 +76,8 @@ status=$(docker inspect -f '{{.State.ExitCode}}' "$cid")
 [ "$status" = 0 ] || { docker logs "$cid" 2>&1 | tail -20; fail "agent container exited $status after docker stop"; }
 left=$(docker ps -aq --filter "label=tasker.agent=$agent_name")
 [ -z "$left" ] || fail "containers left behind: $left"
-docker logs "$cid" 2>&1 | grep -q "task seed: succeeded" || fail "agent log does not show the task"
+# Read whole before grep: with pipefail, `docker logs | grep -q` fails when grep exits at the first
+# match and docker logs, still writing, dies of SIGPIPE (this made a CI run fail).
+logs=$(docker logs "$cid" 2>&1)
+grep -qF "task seed: succeeded" <<<"$logs" || { tail -20 <<<"$logs"; fail "agent log does not show the task"; }
 echo "agent_container: all checks passed"

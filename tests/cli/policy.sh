@@ -30,8 +30,12 @@ expect_flag_error "tasker run: --max-memory '12q': unknown unit 'q' (use b, k, m
   "$tasker" run --state-dir "$work/state" --max-memory 12q /dev/null
 expect_flag_error "tasker run: --allow-mount '/no/such/dir': No such file or directory" \
   "$tasker" run --state-dir "$work/state" --allow-mount /no/such/dir /dev/null
-"$tasker" agent --help | grep -q -- '--allow-host-network' || fail "agent --help lists no --allow-host-network"
-"$tasker" run --help | grep -q -- '--max-memory' || fail "run --help lists no --max-memory"
+# Output is read whole before grep -q (under pipefail, a writer still writing after grep's early
+# exit dies of SIGPIPE and fails the pipeline).
+help=$("$tasker" agent --help)
+grep -q -- '--allow-host-network' <<<"$help" || fail "agent --help lists no --allow-host-network"
+help=$("$tasker" run --help)
+grep -q -- '--max-memory' <<<"$help" || fail "run --help lists no --max-memory"
 
 if [ -z "${DOCKER_HOST:-}" ] || [ -z "${TASKER_TEST_IMAGE:-}" ]; then
   if [ "${TASKER_REQUIRE_SERVICES:-}" = 1 ]; then echo "FAIL: harness services missing"; exit 1; fi
@@ -64,6 +68,6 @@ out=$("$tasker" exec </dev/null "{\"id\":\"x\",\"image\":\"$image\",\"arguments\
 status=$?
 [ $status -eq 1 ] || fail "exec: exit $status, want 1"
 grep -qF '"error":"policy"' <<<"$out" || fail "exec: not refused: $out"
-"$tasker" exec --allow-host-network "{\"id\":\"x\",\"image\":\"$image\",\"arguments\":\"echo up\",\"network\":\"host\"}" \
-  | grep -qF '"payload":"up"' || fail "exec --allow-host-network did not run"
+out=$("$tasker" exec --allow-host-network "{\"id\":\"x\",\"image\":\"$image\",\"arguments\":\"echo up\",\"network\":\"host\"}")
+grep -qF '"payload":"up"' <<<"$out" || fail "exec --allow-host-network did not run: $out"
 echo "policy: all checks passed"

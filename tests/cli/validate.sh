@@ -43,6 +43,8 @@ rm -f "$big"
 grep -qx 'task line 1: task is 300045 bytes, over the 262144-byte limit' <<<"$out" || fail "oversize: $out"
 grep -qx '2 tasks checked, 1 invalid' <<<"$out" || fail "oversize summary: $out"
 
-"$tasker" --help | grep -q validate || fail "--help lists no validate"
-"$tasker" version | grep -q '^tasker ' || fail "version"
+out=$("$tasker" --help)
+grep -q validate <<<"$out" || fail "--help lists no validate"
+out=$("$tasker" version)
+grep -q '^tasker ' <<<"$out" || fail "version"
 echo "validate: all checks passed"
