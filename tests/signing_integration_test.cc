@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "docker/docker_client.h"
@@ -98,13 +99,35 @@ class SigningIntegrationTest : public ::testing::TestWithParam<Backend> {
     return env;
   }
 
-  // Starts `tasker agent` on this test's queues with the test's signing key.
-  void start_agent() {
+  // Starts `tasker agent` on this test's queues with the test's signing key (or `env`).
+  void start_agent(std::optional<std::map<std::string, std::string>> env = std::nullopt) {
     agent_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{TASKER_BINARY, "agent", "--broker", broker_address_, "--tasks",
                                  tasks_name_, "--results", results_name_, "--name", agent_name_,
                                  "--poll-wait", "1", "--network", "none", "--slots", "2"},
-        env_with_key(), (dir_ / "agent.log").string());
+        env ? *env : env_with_key(), (dir_ / "agent.log").string());
+  }
+
+  // Starts `tasker submit --wait` on `input` with `env`, logging to `log` in the test's folder.
+  std::unique_ptr<ChildProcess> submit_wait(const fs::path& input,
+                                            const std::map<std::string, std::string>& env,
+                                            int timeout_seconds, const std::string& log) const {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TASKER_BINARY, "submit", "--broker", broker_address_, "--tasks",
+                                 tasks_name_, "--results", results_name_, "--wait", "--timeout",
+                                 std::to_string(timeout_seconds), "--progress", "none",
+                                 input.string()},
+        env, (dir_ / log).string());
+  }
+
+  // The results a submitter printed, by task id.
+  static std::map<std::string, std::vector<TaskResult>> results_in(const std::string& output) {
+    std::map<std::string, std::vector<TaskResult>> got;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+      if (auto result = parse_result(line); result.ok()) got[result->id].push_back(*result);
+    }
+    return got;
   }
 
   std::string task(const std::string& id, const std::string& command) const {
@@ -166,21 +189,54 @@ TEST_P(SigningIntegrationTest, SignedTasksFromTheMasterRunAndTheirResultsArrive)
   std::ofstream(input) << task("one", "echo 1") << "\n"
                        << task("two", "sh -c 'echo 2'") << "\n"
                        << task("three", "echo 3") << "\n";
-  ChildProcess submit({TASKER_BINARY, "submit", "--broker", broker_address_, "--tasks", tasks_name_,
-                       "--results", results_name_, "--wait", "--timeout", "120", "--progress",
-                       "none", input.string()},
-                      env_with_key(), (dir_ / "submit.log").string());
-  ASSERT_EQ(submit.wait_for(150s), 0) << submit.output() << "\nagent:\n" << agent_->output();
-  std::map<std::string, TaskResult> got;
-  std::istringstream lines(submit.output());
-  for (std::string line; std::getline(lines, line);) {
-    if (auto result = parse_result(line); result.ok()) got[result->id] = *result;
+  auto submit = submit_wait(input, env_with_key(), 120, "submit.log");
+  ASSERT_EQ(submit->wait_for(150s), 0) << submit->output() << "\nagent:\n" << agent_->output();
+  auto got = results_in(submit->output());
+  ASSERT_EQ(got.size(), 3u) << submit->output();
+  int word = 1;
+  for (const char* id : {"one", "two", "three"}) {
+    ASSERT_EQ(got[id].size(), 1u) << id;
+    EXPECT_EQ(got[id][0].payload, std::to_string(word++)) << id;
+    EXPECT_TRUE(got[id][0].is_success) << id;
   }
-  ASSERT_EQ(got.size(), 3u) << submit.output();
-  EXPECT_EQ(got["one"].payload, "1");
-  EXPECT_EQ(got["two"].payload, "2");
-  EXPECT_EQ(got["three"].payload, "3");
-  for (const auto& [id, result] : got) EXPECT_TRUE(result.is_success) << id;
+}
+
+// Given a key being rotated, halfway through: the agent still signs with the old key and also
+// accepts the new one, the submitter signs with the new key and also accepts the old one. Every
+// task should run and every result be reduced; a submitter with only the new key should then drop
+// the agent's results (signed with the old key) rather than reduce them.
+TEST_P(SigningIntegrationTest, KeyRotationHalfwayTasksAndResultsVerifyBothWays) {
+  constexpr const char* kNewKey = "the rotated-in key: not a real secret either";
+  auto agent_env = env_with_key(kKey);
+  agent_env["TASKER_SIGNING_KEY_ACCEPT"] = kNewKey;
+  start_agent(agent_env);
+  const fs::path input = dir_ / "tasks.jsonl";
+  std::ofstream(input) << task("one", "echo 1") << "\n" << task("two", "echo 2") << "\n";
+  auto submit_env = env_with_key(kNewKey);
+  submit_env["TASKER_SIGNING_KEY_ACCEPT"] = kKey;
+  auto submit = submit_wait(input, submit_env, 120, "submit.log");
+  ASSERT_EQ(submit->wait_for(150s), 0) << submit->output() << "\nagent:\n" << agent_->output();
+  auto got = results_in(submit->output());
+  ASSERT_EQ(got.size(), 2u) << submit->output();
+  ASSERT_EQ(got["one"].size(), 1u);
+  EXPECT_EQ(got["one"][0].payload, "1");
+  ASSERT_EQ(got["two"].size(), 1u);
+  EXPECT_EQ(got["two"][0].payload, "2");
+  EXPECT_EQ(submit->output().find("unsigned or forged"), std::string::npos) << submit->output();
+
+  // Without the old key accepted, the same agent's results are not trusted.
+  std::ofstream(input) << task("three", "echo 3") << "\n";
+  auto strict = submit_wait(input, env_with_key(kNewKey), 120, "strict.log");
+  EXPECT_TRUE(testing::eventually(
+      [&] { return strict->output().find("not a result of this run's agents") != std::string::npos; },
+      60s))
+      << strict->output() << "\nagent:\n" << agent_->output();
+  strict->signal(SIGTERM);  // the task stays unanswered: the run ends interrupted, with its summary
+  EXPECT_NE(strict->wait_for(30s), 0) << strict->output();
+  EXPECT_NE(strict->output().find("1 unsigned or forged results dropped"), std::string::npos)
+      << strict->output() << "\nagent:\n" << agent_->output();
+  EXPECT_TRUE(results_in(strict->output()).empty()) << strict->output();
+  EXPECT_EQ(strict->output().find(kNewKey), std::string::npos) << "the submitter logged its key";
 }
 
 // Given a signed `tasker submit --wait` whose results queue also receives forged results (one
@@ -189,11 +245,8 @@ TEST_P(SigningIntegrationTest, SignedTasksFromTheMasterRunAndTheirResultsArrive)
 TEST_P(SigningIntegrationTest, ForgedResultsAreDroppedAndOnlyTheAgentsAreReduced) {
   const fs::path input = dir_ / "tasks.jsonl";
   std::ofstream(input) << task("one", "echo 1") << "\n" << task("two", "echo 2") << "\n";
-  ChildProcess submit({TASKER_BINARY, "submit", "--broker", broker_address_, "--tasks", tasks_name_,
-                       "--results", results_name_, "--wait", "--timeout", "120", "--progress",
-                       "none", input.string()},
-                      env_with_key(), (dir_ / "submit.log").string());
-  ASSERT_TRUE(testing::eventually([&] { return tasks_->depth()->visible == 2; }, 60s)) << submit.output();
+  auto submit = submit_wait(input, env_with_key(), 120, "submit.log");
+  ASSERT_TRUE(testing::eventually([&] { return tasks_->depth()->visible == 2; }, 60s)) << submit->output();
   auto other = SigningKey::from_text("a forger's key, sixteen bytes or more");
   ASSERT_TRUE(other.ok());
   for (const char* id : {"one", "two"}) {
@@ -202,17 +255,14 @@ TEST_P(SigningIntegrationTest, ForgedResultsAreDroppedAndOnlyTheAgentsAreReduced
     ASSERT_TRUE(sent.ok()) << sent.error().message;
   }
   start_agent();
-  ASSERT_EQ(submit.wait_for(150s), 0) << submit.output() << "\nagent:\n" << agent_->output();
-  std::map<std::string, std::vector<TaskResult>> got;
-  std::istringstream lines(submit.output());
-  for (std::string line; std::getline(lines, line);) {
-    if (auto result = parse_result(line); result.ok()) got[result->id].push_back(*result);
-  }
-  ASSERT_EQ(got.size(), 2u) << submit.output();
+  ASSERT_EQ(submit->wait_for(150s), 0) << submit->output() << "\nagent:\n" << agent_->output();
+  auto got = results_in(submit->output());
+  ASSERT_EQ(got.size(), 2u) << submit->output();
   EXPECT_EQ(got["one"].size(), 1u);
-  EXPECT_EQ(got["one"][0].payload, "1") << submit.output();
-  EXPECT_EQ(got["two"][0].payload, "2") << submit.output();
-  EXPECT_NE(submit.output().find("4 unsigned or forged results dropped"), std::string::npos) << submit.output();
+  EXPECT_EQ(got["one"][0].payload, "1") << submit->output();
+  EXPECT_EQ(got["two"][0].payload, "2") << submit->output();
+  EXPECT_NE(submit->output().find("4 unsigned or forged results dropped"), std::string::npos)
+      << submit->output();
 }
 
 // Given tasks sent straight to the queue unsigned or signed with another key, the agent answers

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tasker/error.h"
 #include "tasker/queue.h"
@@ -17,6 +18,9 @@ inline constexpr const char* kSignatureAttribute = "tasker-signature";
 /// message body and sends the signature as the `tasker-signature` attribute (`v1=<hex>`); an
 /// agent with the same key runs only tasks whose signature verifies. The key never appears in a
 /// message, a log line or an error.
+///
+/// For rotation a key can also accept signatures made with other keys (accept()): it signs with
+/// its own key only, and verifies against its own and each accepted one.
 class SigningKey {
  public:
   /// The fewest key bytes accepted: a shorter key is a configuration mistake, not a secret.
@@ -26,8 +30,9 @@ class SigningKey {
   static Expected<SigningKey> from_text(std::string_view text);
 
   /// The key from `TASKER_SIGNING_KEY`, or from the file `TASKER_SIGNING_KEY_FILE` names (its
-  /// content, one trailing newline stripped); nullopt when neither is set. The error names the
-  /// variable (never the key).
+  /// content, one trailing newline stripped); nullopt when neither is set. A key given the same
+  /// way in `TASKER_SIGNING_KEY_ACCEPT` or `TASKER_SIGNING_KEY_ACCEPT_FILE` is accepted as well
+  /// (for rotation). The error names the variable (never the key).
   static Expected<std::optional<SigningKey>> from_environment();
 
   SigningKey(const SigningKey& other) = default;
@@ -36,6 +41,11 @@ class SigningKey {
   SigningKey& operator=(SigningKey&& other) noexcept = default;
   ~SigningKey();
 
+  /// Signatures made with `other`'s key verify too (its own accepted keys are not carried over).
+  /// Used while a key is rotated: accept the new key everywhere, then sign with it everywhere
+  /// (accepting the old one), then drop the old one.
+  void accept(const SigningKey& other);
+
   /// The attribute value for `body`: `v1=` and the lowercase hex HMAC-SHA256 of its bytes.
   std::string sign(std::string_view body) const;
 
@@ -43,7 +53,7 @@ class SigningKey {
   OutgoingMessage signed_message(std::string body) const;
 
   /// Checks a received message's signature attribute (nullopt when it has none) against its
-  /// body, in constant time. The error says in one line what is wrong: missing, malformed, or
+  /// body with each accepted key, each comparison in constant time. The error says in one line what is wrong: missing, malformed, or
   /// not matching the body.
   Status verify(std::string_view body, const std::optional<std::string>& attribute) const;
 
@@ -53,6 +63,7 @@ class SigningKey {
  private:
   explicit SigningKey(std::string bytes) : bytes_(std::move(bytes)) {}
   std::string bytes_;
+  std::vector<std::string> accepted_;  // Verify-only keys.
 };
 
 }  // namespace tasker

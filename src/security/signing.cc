@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 
 #include "security/signing_environment.h"
@@ -64,25 +65,29 @@ Expected<SigningKey> SigningKey::from_text(std::string_view text) {
   return SigningKey(std::string(text));
 }
 
-Expected<std::optional<SigningKey>> signing_key_from(const aws::Environment& environment) {
-  const auto text = environment.get(kSigningKeyVariable);
-  const auto file = environment.get(kSigningKeyFileVariable);
+namespace {
+
+// The key one pair of variables gives (the key itself, or a file holding it); nullopt when
+// neither is set. Errors name the variable, never the key.
+Expected<std::optional<SigningKey>> key_from(const aws::Environment& environment,
+                                             const char* text_variable, const char* file_variable) {
+  const auto text = environment.get(text_variable);
+  const auto file = environment.get(file_variable);
   if (text && file) {
-    return Error::invalid(fmt::format("{} and {} are both set: set only one", kSigningKeyVariable,
-                                      kSigningKeyFileVariable));
+    return Error::invalid(
+        fmt::format("{} and {} are both set: set only one", text_variable, file_variable));
   }
   if (!text && !file) return std::optional<SigningKey>();
-  std::string variable = kSigningKeyVariable;
+  std::string variable = text_variable;
   std::string key_text;
   if (text) {
     key_text = *text;
   } else {
     auto content = environment.read_file(*file);
     if (!content) {
-      return Error::invalid(fmt::format("{}: cannot read the key file {}", kSigningKeyFileVariable,
-                                        *file));
+      return Error::invalid(fmt::format("{}: cannot read the key file {}", file_variable, *file));
     }
-    variable = fmt::format("{} ({})", kSigningKeyFileVariable, *file);
+    variable = fmt::format("{} ({})", file_variable, *file);
     key_text = strip_trailing_newline(std::move(*content));
   }
   auto key = SigningKey::from_text(key_text);
@@ -91,11 +96,34 @@ Expected<std::optional<SigningKey>> signing_key_from(const aws::Environment& env
   return std::optional<SigningKey>(std::move(*key));
 }
 
+}  // namespace
+
+Expected<std::optional<SigningKey>> signing_key_from(const aws::Environment& environment) {
+  auto key = key_from(environment, kSigningKeyVariable, kSigningKeyFileVariable);
+  if (!key) return key.error();
+  auto accepted = key_from(environment, kAcceptedKeyVariable, kAcceptedKeyFileVariable);
+  if (!accepted) return accepted.error();
+  if (!*accepted) return key;
+  if (!*key) {
+    return Error::invalid(fmt::format(
+        "{} is set without {} or {}: an accepted key only adds to a signing key",
+        environment.get(kAcceptedKeyVariable) ? kAcceptedKeyVariable : kAcceptedKeyFileVariable,
+        kSigningKeyVariable, kSigningKeyFileVariable));
+  }
+  (*key)->accept(**accepted);
+  return key;
+}
+
 Expected<std::optional<SigningKey>> SigningKey::from_environment() {
   return signing_key_from(aws::Environment::system());
 }
 
-SigningKey::~SigningKey() { OPENSSL_cleanse(bytes_.data(), bytes_.capacity()); }
+SigningKey::~SigningKey() {
+  OPENSSL_cleanse(bytes_.data(), bytes_.capacity());
+  for (auto& accepted : accepted_) OPENSSL_cleanse(accepted.data(), accepted.capacity());
+}
+
+void SigningKey::accept(const SigningKey& other) { accepted_.push_back(other.bytes_); }
 
 std::string SigningKey::sign(std::string_view body) const {
   const Digest digest = hmac_sha256(bytes_, body);
@@ -118,11 +146,14 @@ Status SigningKey::verify(std::string_view body, const std::optional<std::string
         "malformed signature: attribute {} must be v1= and 64 lowercase hex digits",
         kSignatureAttribute));
   }
-  const Digest expected = hmac_sha256(bytes_, body);
-  if (CRYPTO_memcmp(expected.data(), claimed->data(), kDigestBytes) != 0) {
-    return Error::denied("signature does not match the body");
+  const auto matches = [&](const std::string& key) {
+    const Digest expected = hmac_sha256(key, body);
+    return CRYPTO_memcmp(expected.data(), claimed->data(), kDigestBytes) == 0;
+  };
+  if (matches(bytes_) || std::any_of(accepted_.begin(), accepted_.end(), matches)) {
+    return Status::success();
   }
-  return Status::success();
+  return Error::denied("signature does not match the body");
 }
 
 Status SigningKey::verify(const Message& message) const {

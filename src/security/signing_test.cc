@@ -164,5 +164,68 @@ TEST(SigningKeyTest, RefusesBothVariablesAtOnce) {
   EXPECT_FALSE(signing_key_from(environment).ok());
 }
 
+// Given a key that also accepts an old key (rotation), signatures of either verify, its own
+// signatures are made with its own key only, and a third key's are still refused.
+TEST(SigningKeyTest, AcceptsTheKeysItWasToldToAcceptButSignsWithItsOwn) {
+  const SigningKey old_key = key_of("the old key, retiring soon");
+  SigningKey new_key = key_of("the new key, signing from now");
+  const std::string body = R"({"id":"t1"})";
+  EXPECT_FALSE(new_key.verify(body, old_key.sign(body)).ok());
+  new_key.accept(old_key);
+  EXPECT_TRUE(new_key.verify(body, old_key.sign(body)).ok());
+  EXPECT_TRUE(new_key.verify(body, new_key.sign(body)).ok());
+  EXPECT_EQ(new_key.sign(body), key_of("the new key, signing from now").sign(body));
+  EXPECT_FALSE(old_key.verify(body, new_key.sign(body)).ok());
+  auto refused = new_key.verify(body, key_of("a third key, never accepted").sign(body));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "signature does not match the body");
+  EXPECT_FALSE(new_key.verify(R"({"id":"t2"})", old_key.sign(body)).ok());
+}
+
+TEST(SigningKeyTest, ReadsTheAcceptedKeyFromTheEnvironment) {
+  testing::FakeEnvironment environment;
+  environment.variables[kSigningKeyVariable] = "the new key, signing from now";
+  environment.variables[kAcceptedKeyFileVariable] = "/secrets/old";
+  environment.files["/secrets/old"] = "the old key, retiring soon\n";
+  auto key = signing_key_from(environment);
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  ASSERT_TRUE(key->has_value());
+  const std::string body = "x";
+  EXPECT_EQ((*key)->sign(body), key_of("the new key, signing from now").sign(body));
+  EXPECT_TRUE((*key)->verify(body, key_of("the old key, retiring soon").sign(body)).ok());
+
+  environment.files.clear();
+  environment.variables.erase(kAcceptedKeyFileVariable);
+  environment.variables[kAcceptedKeyVariable] = "the old key, retiring soon";
+  key = signing_key_from(environment);
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  EXPECT_TRUE((*key)->verify(body, key_of("the old key, retiring soon").sign(body)).ok());
+}
+
+TEST(SigningKeyTest, AcceptedKeyErrorsNameTheVariable) {
+  testing::FakeEnvironment environment;
+  environment.variables[kAcceptedKeyVariable] = "the old key, retiring soon";
+  auto alone = signing_key_from(environment);
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.error().message,
+            "TASKER_SIGNING_KEY_ACCEPT is set without TASKER_SIGNING_KEY or "
+            "TASKER_SIGNING_KEY_FILE: an accepted key only adds to a signing key");
+
+  environment.variables[kSigningKeyVariable] = "the new key, signing from now";
+  environment.variables[kAcceptedKeyVariable] = "short-old";
+  auto short_key = signing_key_from(environment);
+  ASSERT_FALSE(short_key.ok());
+  EXPECT_EQ(short_key.error().message.rfind(kAcceptedKeyVariable, 0), 0u) << short_key.error().message;
+  EXPECT_EQ(short_key.error().message.find("short-old"), std::string::npos);
+
+  environment.variables[kAcceptedKeyVariable] = "the old key, retiring soon";
+  environment.variables[kAcceptedKeyFileVariable] = "/secrets/old";
+  environment.files["/secrets/old"] = "the old key, retiring soon";
+  auto both = signing_key_from(environment);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().message,
+            "TASKER_SIGNING_KEY_ACCEPT and TASKER_SIGNING_KEY_ACCEPT_FILE are both set: set only one");
+}
+
 }  // namespace
 }  // namespace tasker

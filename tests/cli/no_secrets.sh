@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Given recognisable dummy secrets (AWS secret key and session token, a registry password in a
-# DOCKER_CONFIG auth, TASKER_SIGNING_KEY, a secret in a task's env), tasker should never write any
+# DOCKER_CONFIG auth, TASKER_SIGNING_KEY and TASKER_SIGNING_KEY_ACCEPT, a secret in a task's env), tasker should never write any
 # of them, nor the base64 forms of the registry credentials, to any output: the agent at debug
 # level in text and JSON, `tasker submit --wait`, `tasker run -v` and `tasker exec`, on good tasks
 # and on the failure paths (wrong endpoint, refused registry auth, a bad task line, an unparsable
@@ -36,6 +36,7 @@ session_token=NoSecretsSessionToken4a8e6f0b2c
 registry_user=nosecrets-user
 registry_password=NoSecretsRegistryPassword9d1c
 signing_key=NoSecretsSigningKey5e2a7b3f8c
+accepted_key=NoSecretsAcceptedKey6b1d4e9a7f
 task_secret=NoSecretsTaskEnvValue3c9f1a6e
 registry=${TASKER_TEST_REGISTRY:-127.0.0.1:1}
 auth=$(printf '%s:%s' "$registry_user" "$registry_password" | base64 -w0)
@@ -47,14 +48,14 @@ printf '{"auths": {"%s": {"auth": "%s!"}}}\n' "$registry" "$registry_password" >
 
 export AWS_ENDPOINT_URL=$TASKER_TEST_SQS_ENDPOINT AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=$aws_secret AWS_SESSION_TOKEN=$session_token
-export TASKER_SIGNING_KEY=$signing_key DOCKER_CONFIG=$work/docker-config
+export TASKER_SIGNING_KEY=$signing_key TASKER_SIGNING_KEY_ACCEPT=$accepted_key DOCKER_CONFIG=$work/docker-config
 export Q_TASK=nosecrets-tasks-$$ Q_RESULTS=nosecrets-results-$$
 unset TASKER_BROKER
 
 # Every string that must not appear: each secret, and the registry credentials as base64 and
 # base64url at each of the three alignments they can take inside a longer encoded text (the
 # config's auth and the X-Registry-Auth header both carry them encoded).
-secrets=("$aws_secret" "$session_token" "$registry_password" "$signing_key" "$task_secret" "$auth")
+secrets=("$aws_secret" "$session_token" "$registry_password" "$signing_key" "$accepted_key" "$task_secret" "$auth")
 while IFS= read -r form; do secrets+=("$form"); done < <(python3 - "$registry_password" <<'PY'
 import base64, sys
 secret = sys.argv[1].encode()
