@@ -6,12 +6,19 @@
 # Docker: a daemon that answers at DOCKER_HOST or /var/run/docker.sock is used; otherwise, as
 # root, a private daemon is started for the run and stopped after it. The tasks run in a busybox
 # image built locally from Debian's static busybox, so no registry is needed.
+#
+# TASKER_BUILD_DIR=DIR uses the tasker and simple_sum already built in DIR and skips the install
+# and build steps (the test suite runs this script that way: tests/cli/run_script.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-scripts/install-deps.sh >&2
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target tasker simple_sum >&2
+build=${TASKER_BUILD_DIR:-}
+if [ -z "$build" ]; then
+  build=build
+  scripts/install-deps.sh >&2
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j "$(nproc)" --target tasker simple_sum >&2
+fi
+build=$(cd "$build" && pwd)
 
 # shellcheck source=lib/docker.sh
 source scripts/lib/docker.sh
@@ -34,5 +41,5 @@ fi
 build_busybox_image "$work" tasker-test/busybox:latest
 
 export SIMPLESUM_IMAGE=tasker-test/busybox:latest
-export SIMPLESUM_STATE_DIR=$root/build/simplesum-state
-build/simple_sum
+export SIMPLESUM_STATE_DIR=${SIMPLESUM_STATE_DIR:-$build/simplesum-state}
+"$build/simple_sum"
