@@ -200,14 +200,29 @@ TEST_F(MasterTest, ResumeWithTheStateFileResubmitsNothingAndGetsEveryResult) {
   const auto state = temp_file();
   auto o = options();
   o.state_file = state;
-  o.timeout = 300ms;
   std::map<std::string, int> seen;
   {
-    // No agent yet: everything is submitted, nothing answered.
+    // No agent yet: everything is submitted, nothing answered; then the run is stopped (as by
+    // Ctrl-C). Stopped once all 12 are sent, not by a short timeout, which a loaded machine can
+    // reach before the supply thread has sent them.
     Master first(broker_, o);
-    auto report = first.run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
+    Expected<RunReport> report = Error::internal("not run");
+    std::thread run([&] {
+      report = first.run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        auto tasks = broker_.state("tasks");
+        std::lock_guard lock(tasks->mutex);
+        if (tasks->sent == 12) break;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    first.request_stop();
+    run.join();
     ASSERT_TRUE(report.ok()) << report.error().message;
-    EXPECT_TRUE(report->timed_out);
+    EXPECT_TRUE(report->interrupted);
     EXPECT_EQ(report->missing_count, 12u);
   }
   EXPECT_EQ(broker_.state("tasks")->sent, 12);
@@ -292,7 +307,7 @@ TEST_F(MasterTest, TaskTheQueueRefusesIsAnsweredAsFailedAndJournaled) {
 
 TEST_F(MasterTest, TimeoutReportsWhatIsMissing) {
   auto o = options();
-  o.timeout = 200ms;
+  o.timeout = 1s;  // long enough for the supply thread to send all three on a loaded machine
   Master master(broker_, o);
   auto report = master.run(echo_supply(3), [](const TaskResult&) {});
   ASSERT_TRUE(report.ok());
