@@ -8,9 +8,11 @@
 #include <random>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "master/journal.h"
 #include "master/progress.h"
+#include "master/send_pipeline.h"
 #include "model/json_util.h"
 #include "queue/queue_rules.h"
 #include "util/backoff.h"
@@ -227,24 +229,35 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     }
   });
 
-  // The submitter: skips what an earlier process of this run sent, and sends the rest in
-  // batches, never more than `window` unanswered at once.
+  // The submitter: skips what an earlier process of this run sent, and hands the rest in
+  // batches to the send pipeline, never more than `window` unanswered at once.
+  const std::size_t senders =
+      options_.sends_in_flight > 0 ? options_.sends_in_flight : (*tasks)->concurrent_sends();
   std::thread submitter([&] {
+    SendPipeline pipeline(
+        senders, recovered.submitted,
+        [&](const std::vector<Task>& batch) {
+          {
+            // A run that has ended sends no more of what was waiting; a resume sends it.
+            std::lock_guard lock(shared.mutex);
+            if (shared.stop) return false;
+          }
+          return send_batch(**tasks, batch, options_.signing_key, shared);
+        },
+        [&](std::uint64_t sent) {
+          std::lock_guard lock(journal_mutex);
+          if (!journal) return true;
+          auto status = journal->record_submitted(sent);
+          if (status) return true;
+          std::lock_guard shared_lock(shared.mutex);
+          shared.fatal = status.error();
+          return false;
+        });
     std::vector<Task> batch;
     std::uint64_t supplied = 0;
     auto flush = [&]() -> bool {
       if (batch.empty()) return true;
-      if (!send_batch(**tasks, batch, options_.signing_key, shared)) return false;
-      batch.clear();
-      std::lock_guard lock(journal_mutex);
-      if (journal) {
-        if (auto status = journal->record_submitted(supplied); !status) {
-          std::lock_guard shared_lock(shared.mutex);
-          shared.fatal = status.error();
-          return false;
-        }
-      }
-      return true;
+      return pipeline.dispatch(std::exchange(batch, {}), supplied);
     };
 
     while (true) {
@@ -307,6 +320,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       if (batch.size() == Queue::kMaxBatch && !flush()) break;
     }
     flush();
+    pipeline.finish();
     {
       std::lock_guard lock(shared.mutex);
       shared.supply_done = true;

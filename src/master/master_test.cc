@@ -65,6 +65,26 @@ class MasterTest : public ::testing::Test {
     agent_.reset();
   }
 
+  // Runs a master on echo_supply(count) until the tasks queue has had `count` messages, then
+  // stops it as Ctrl-C would.
+  Expected<RunReport> run_until_sent(const MasterOptions& o, int count, const ResultHandler& handler) {
+    Master master(broker_, o);
+    Expected<RunReport> report = Error::internal("not run");
+    std::thread run([&] { report = master.run(echo_supply(count), handler); });
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        auto tasks = broker_.state("tasks");
+        std::lock_guard lock(tasks->mutex);
+        if (tasks->sent == count) break;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    master.request_stop();
+    run.join();
+    return report;
+  }
+
   std::string temp_file() {
     auto path = std::filesystem::temp_directory_path() /
                 ("tasker-master-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
@@ -205,22 +225,7 @@ TEST_F(MasterTest, ResumeWithTheStateFileResubmitsNothingAndGetsEveryResult) {
     // No agent yet: everything is submitted, nothing answered; then the run is stopped (as by
     // Ctrl-C). Stopped once all 12 are sent, not by a short timeout, which a loaded machine can
     // reach before the supply thread has sent them.
-    Master first(broker_, o);
-    Expected<RunReport> report = Error::internal("not run");
-    std::thread run([&] {
-      report = first.run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
-    });
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        auto tasks = broker_.state("tasks");
-        std::lock_guard lock(tasks->mutex);
-        if (tasks->sent == 12) break;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    first.request_stop();
-    run.join();
+    auto report = run_until_sent(o, 12, [&](const TaskResult& r) { ++seen[r.id]; });
     ASSERT_TRUE(report.ok()) << report.error().message;
     EXPECT_TRUE(report->interrupted);
     EXPECT_EQ(report->missing_count, 12u);
@@ -242,6 +247,27 @@ TEST_F(MasterTest, ResumeWithTheStateFileResubmitsNothingAndGetsEveryResult) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(replayed.size(), 12u);
   EXPECT_EQ(broker_.state("tasks")->sent, 12);
+}
+
+// Given several send calls in flight (as on SQS), every task should be sent once, and a run
+// stopped part-way and resumed should send nothing again and reduce every result once.
+TEST_F(MasterTest, ParallelSendsSendEachTaskOnceAndResumeFromTheJournal) {
+  const auto state = temp_file();
+  auto o = options();
+  o.state_file = state;
+  o.sends_in_flight = 4;
+  std::map<std::string, int> seen;
+  auto first = run_until_sent(o, 200, [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->submitted, 200u);
+  EXPECT_EQ(broker_.state("tasks")->sent, 200);
+  start_agent();
+  auto report = Master(broker_, o).run(echo_supply(200), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(broker_.state("tasks")->sent, 200);  // nothing resubmitted
+  EXPECT_EQ(report->succeeded, 200u);
+  EXPECT_EQ(seen.size(), 200u);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
 }
 
 TEST_F(MasterTest, StateFileOfAnotherRunIsRefused) {

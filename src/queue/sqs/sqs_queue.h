@@ -19,6 +19,9 @@ class SqsQueue : public Queue {
   const std::string& url() const { return url_; }
 
   Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override;
+  /// Each call is a round trip to SQS: the master keeps this many in flight (BENCHMARKS.md).
+  std::size_t concurrent_sends() const override { return kConcurrentSends; }
+  static constexpr std::size_t kConcurrentSends = 16;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;
