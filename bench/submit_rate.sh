@@ -12,17 +12,15 @@ n=${1:-100000}
 boto_n=${2:-3000}
 work=$(mktemp -d)
 source scripts/lib/docker.sh
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-setsid node tests/fauxqs/serve.mjs "$port" </dev/null >"$work/fauxqs.log" 2>&1 &
-echo $! >"$work/fauxqs.pid"
+source bench/lib.sh
+port=$(free_port)
+start_fauxqs "$work" "$port"
 trap 'stop_by_pid_file "$work/fauxqs.pid"; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+wait_for_http "http://127.0.0.1:$port/"
 
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-for i in $(seq 1 "$n"); do
-  printf '{"id":"s%d","image":"busybox","arguments":"echo %d"}\n' "$i" "$i"
-done >"$work/tasks.jsonl"
+write_echo_tasks "$n" "$work/tasks.jsonl"
 
 # Runs a command, prints "SECONDS PEAK_RSS_KIB".
 measure() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
@@ -32,17 +30,7 @@ read -r faux_s faux_kib < <(measure build/tasker submit "$work/tasks.jsonl" --br
 build/tasker queue create bench-tasks --broker "sqlite:$work/q.db" >/dev/null
 read -r lite_s lite_kib < <(measure build/tasker submit "$work/tasks.jsonl" --broker "sqlite:$work/q.db" --tasks bench-tasks)
 
-boto_rate=$(python3 - "$boto_n" <<'PY'
-import json, sys, time, boto3
-n = int(sys.argv[1])
-sqs = boto3.client("sqs")
-url = sqs.create_queue(QueueName="bench-boto3")["QueueUrl"]
-start = time.time()
-for i in range(n):
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": f"b{i}", "image": "busybox", "arguments": f"echo {i}"}))
-print(f"{n / (time.time() - start):.0f}")
-PY
-)
+boto_rate=$(python3 bench/boto3_send_loop.py "$boto_n")
 python3 - "$n" "$faux_s" "$faux_kib" "$lite_s" "$lite_kib" "$boto_rate" <<'PY'
 import sys
 n = int(sys.argv[1]); fs, fk, ls, lk, boto = (float(x) for x in sys.argv[2:])
