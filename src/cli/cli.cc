@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <iostream>
+#include <string>
 #include <vector>
 
 namespace tasker::cli {
@@ -41,7 +42,18 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end parsing this way too: they print and succeed.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    // A bad flag is one line naming the command, and exit status 2 (bad flags or input).
+    std::string command = "tasker";
+    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+    std::string what = e.what();
+    if (command == "tasker" && argc > 1 && argv[1][0] != '-') {
+      what = "unknown command '" + std::string(argv[1]) + "': the commands are";
+      for (const auto& subcommand : subcommands()) what += std::string(" ") + subcommand.name;
+    }
+    std::cerr << command << ": " << what << " (see " << command << " --help)\n";
+    return 2;
   }
   try {
     return action ? action() : 0;
