@@ -255,9 +255,12 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
         });
     std::vector<Task> batch;
     std::uint64_t supplied = 0;
+    // The supply's count up to the last task put in the batch: what a sent batch completes. Not
+    // `supplied`, which may count a task that is still waiting for room in the window.
+    std::uint64_t batched = recovered.submitted;
     auto flush = [&]() -> bool {
       if (batch.empty()) return true;
-      return pipeline.dispatch(std::exchange(batch, {}), supplied);
+      return pipeline.dispatch(std::exchange(batch, {}), batched);
     };
 
     while (true) {
@@ -317,6 +320,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
         ++shared.submitted;
       }
       batch.push_back(std::move(task));
+      batched = supplied;
       if (batch.size() == Queue::kMaxBatch && !flush()) break;
     }
     flush();

@@ -65,12 +65,13 @@ class MasterTest : public ::testing::Test {
     agent_.reset();
   }
 
-  // Runs a master on echo_supply(count) until the tasks queue has had `count` messages, then
-  // stops it as Ctrl-C would.
-  Expected<RunReport> run_until_sent(const MasterOptions& o, int count, const ResultHandler& handler) {
+  // Runs a master on echo_supply(supply, or count when 0) until the tasks queue has had `count`
+  // messages, then stops it as Ctrl-C would.
+  Expected<RunReport> run_until_sent(const MasterOptions& o, int count, const ResultHandler& handler,
+                                     int supply = 0) {
     Master master(broker_, o);
     Expected<RunReport> report = Error::internal("not run");
-    std::thread run([&] { report = master.run(echo_supply(count), handler); });
+    std::thread run([&] { report = master.run(echo_supply(supply > 0 ? supply : count), handler); });
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
       {
@@ -268,6 +269,28 @@ TEST_F(MasterTest, ParallelSendsSendEachTaskOnceAndResumeFromTheJournal) {
   EXPECT_EQ(report->succeeded, 200u);
   EXPECT_EQ(seen.size(), 200u);
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+}
+
+// Given a run stopped while its next task waits for room in the window, the journal should not
+// count that task as sent: a resume sends it, and every task gets its result.
+TEST_F(MasterTest, ResumeSendsTheTaskThatWasWaitingForTheWindow) {
+  const auto state = temp_file();
+  auto o = options();
+  o.state_file = state;
+  o.window = 5;
+  std::map<std::string, int> seen;
+  auto first = run_until_sent(o, 5, [&](const TaskResult& r) { ++seen[r.id]; }, 12);
+  // (The sixth task waits for room, which no result makes: there is no agent yet.)
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(broker_.state("tasks")->sent, 5);
+  start_agent();
+  o.timeout = 20s;
+  auto report = Master(broker_, o).run(echo_supply(12), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->timed_out) << "missing: " << (report->missing.empty() ? "" : report->missing[0]);
+  EXPECT_EQ(report->succeeded, 12u);
+  EXPECT_EQ(seen.size(), 12u);
+  EXPECT_EQ(broker_.state("tasks")->sent, 12);
 }
 
 TEST_F(MasterTest, StateFileOfAnotherRunIsRefused) {
