@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Submit rate over a network with latency: fauxqs behind bench/latency_proxy.py (one-way delay
 # DELAY_MS each way, so every SQS call takes at least 2 x DELAY_MS), `tasker submit` of N tasks
-# with 1, 2, 4, 8 and 16 send calls in flight (--sends-in-flight), and in the same run, through
-# the same proxy, the one-message-per-call boto3 loop that docker-tasker's Python master is.
+# with 1, 2, 4, 8, 16 and 32 calls in flight (--calls-in-flight; CALLS="1 16" picks), and in the
+# same run, through the same proxy, the one-message-per-call boto3 loop that docker-tasker's Python
+# master is.
 #
 #   bench/submit_latency.sh [N=20000] [DELAY_MS=10] [BOTO3_N=300]   (needs build/tasker)
 set -euo pipefail
@@ -13,16 +14,7 @@ boto_n=${3:-300}
 work=$(mktemp -d)
 source scripts/lib/docker.sh
 source bench/lib.sh
-faux_port=$(free_port)
-proxy_port=$(free_port)
-start_fauxqs "$work" "$faux_port"
-setsid python3 bench/latency_proxy.py "$proxy_port" "$faux_port" "$delay" </dev/null >"$work/proxy.log" 2>&1 &
-echo $! >"$work/proxy.pid"
-trap 'stop_by_pid_file "$work/proxy.pid"; stop_by_pid_file "$work/fauxqs.pid"; rm -rf "$work"' EXIT
-wait_for_http "http://127.0.0.1:$proxy_port/"
-
-export AWS_ENDPOINT_URL=http://127.0.0.1:$proxy_port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+start_sqs_with_latency "$work" "$delay"
 write_echo_tasks "$n" "$work/tasks.jsonl"
 
 rtt=$(python3 - <<'PY'
@@ -38,10 +30,10 @@ print(f"{min(samples) * 1000:.1f}")
 PY
 )
 echo "one HTTP call through the proxy: ${rtt} ms (fresh connection); ${n} tasks each run"
-for k in ${SENDS_IN_FLIGHT:-1 2 4 8 16 32}; do
+for k in ${CALLS:-1 2 4 8 16 32}; do
   build/tasker queue create "bench-$k" --broker sqs:// >/dev/null
   start=$(date +%s%N)
-  build/tasker submit "$work/tasks.jsonl" --broker sqs:// --tasks "bench-$k" --sends-in-flight "$k" 2>/dev/null
+  build/tasker submit "$work/tasks.jsonl" --broker sqs:// --tasks "bench-$k" --calls-in-flight "$k" 2>/dev/null
   end=$(date +%s%N)
   python3 -c "import sys; n,k,s=int(sys.argv[1]),sys.argv[2],(int(sys.argv[4])-int(sys.argv[3]))/1e9; print(f'tasker submit, {k:>2} in flight: {n/s:8,.0f} tasks/s ({s:.1f} s)')" "$n" "$k" "$start" "$end"
 done

@@ -38,9 +38,11 @@ struct MasterOptions {
   bool submit_only = false;
   /// Progress: a bar on a terminal, JSON lines otherwise, or nothing.
   enum class Progress { kNone, kBar, kJsonLines } progress = Progress::kNone;
-  /// Send calls in flight at once; 0: what the tasks queue suggests (Queue::concurrent_sends()).
-  /// With more than one, tasks may reach the queue slightly out of supply order.
-  std::size_t sends_in_flight = 0;
+  /// Queue calls in flight at once, sending tasks and, while results come faster than one call
+  /// takes them, receiving and deleting results; 0: what the queue suggests
+  /// (Queue::concurrent_calls()). With more than one, tasks may reach the queue slightly out of
+  /// supply order.
+  std::size_t calls_in_flight = 0;
   /// Longest long-poll wait of one receive of results.
   std::chrono::milliseconds poll_wait{2000};
   /// When set and it becomes true (e.g. from a signal), the run ends as by request_stop().

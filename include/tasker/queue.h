@@ -75,9 +75,9 @@ class Queue {
   /// per message, in order, so a partial failure is retried entry by entry.
   virtual Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) = 0;
 
-  /// How many send() calls it pays to have in flight at once: 1 (the default) where calls are
-  /// served one after another anyway, more where each call mostly waits on the network.
-  virtual std::size_t concurrent_sends() const { return 1; }
+  /// How many calls (sends, receives, acks) it pays to have in flight at once: 1 (the default)
+  /// where calls are served one after another anyway, more where each mostly waits on the network.
+  virtual std::size_t concurrent_calls() const { return 1; }
 
   /// Receives up to `max_messages` (1..kMaxBatch), waiting up to `wait` for the first one and
   /// returning as soon as one arrives. Received messages stay invisible for `visibility`, or the

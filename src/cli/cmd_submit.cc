@@ -19,7 +19,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     std::string state;
     double timeout = 0;
     std::size_t window = 100000;
-    std::size_t sends_in_flight = 0;
+    std::size_t calls_in_flight = 0;
     std::string progress = "auto";
     bool allow_failures = false;
   };
@@ -34,8 +34,9 @@ std::function<int()> setup_submit(CLI::App& command) {
   command.add_option("--state", f->state, "Journal file; start again with it to resume a killed run");
   command.add_option("--timeout", f->timeout, "With --wait: give up after this many seconds (0: never)");
   command.add_option("--window", f->window, "Most tasks unanswered at once")->capture_default_str();
-  command.add_option("--sends-in-flight", f->sends_in_flight,
-                     "Send calls in flight at once (0: the queue's choice, 16 on SQS, 1 on SQLite)")
+  command.add_option("--calls-in-flight", f->calls_in_flight,
+                     "Queue calls in flight at once, sending tasks and taking results (0: the queue's "
+                     "choice, 16 on SQS, 1 on SQLite)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
@@ -67,7 +68,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.run_id = f->run_id;
     if (!f->state.empty()) options.state_file = f->state;
     options.window = std::max<std::size_t>(1, f->window);
-    options.sends_in_flight = f->sends_in_flight;
+    options.calls_in_flight = f->calls_in_flight;
     options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
     options.submit_only = !f->wait;
     options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;

@@ -12,6 +12,7 @@
 
 #include "master/journal.h"
 #include "master/progress.h"
+#include "master/receive_helpers.h"
 #include "master/send_pipeline.h"
 #include "model/json_util.h"
 #include "queue/queue_rules.h"
@@ -40,6 +41,9 @@ struct Shared {
   std::uint64_t submitted = 0;
   std::uint64_t invalid = 0;
   bool supply_done = false;
+  // A resumed run has read again the tasks an earlier process sent, so their ids are outstanding:
+  // until then a result cannot be told from a duplicate, and receiving waits.
+  bool replayed = false;
   bool stop = false;                              // receiver gave up (timeout, journal error)
   std::vector<TaskResult> unsendable;             // refused by the queue: answered locally
   std::optional<Error> fatal;
@@ -207,6 +211,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
   }
 
   Shared shared;
+  shared.replayed = recovered.submitted == 0;
   std::mutex journal_mutex;  // The journal is written by both threads.
 
   // The supply runs on its own thread and feeds a bounded channel, so a supply that blocks (a
@@ -232,7 +237,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
   // The submitter: skips what an earlier process of this run sent, and hands the rest in
   // batches to the send pipeline, never more than `window` unanswered at once.
   const std::size_t senders =
-      options_.sends_in_flight > 0 ? options_.sends_in_flight : (*tasks)->concurrent_sends();
+      options_.calls_in_flight > 0 ? options_.calls_in_flight : (*tasks)->concurrent_calls();
   std::thread submitter([&] {
     SendPipeline pipeline(
         senders, recovered.submitted,
@@ -290,10 +295,14 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       ++supplied;
       if (supplied <= recovered.submitted) {
         // Sent by an earlier process of this run: wait for its result unless it is in already.
+        std::lock_guard lock(shared.mutex);
         if (!answered.count(id_hash(task.id))) {
-          std::lock_guard lock(shared.mutex);
           shared.outstanding.insert(task.id);
           ++shared.submitted;
+        }
+        if (supplied == recovered.submitted) {
+          shared.replayed = true;
+          shared.changed.notify_all();
         }
         continue;
       }
@@ -328,6 +337,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     {
       std::lock_guard lock(shared.mutex);
       shared.supply_done = true;
+      shared.replayed = true;  // also when the supply was shorter than what was sent before
     }
     shared.changed.notify_all();
   });
@@ -352,14 +362,72 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
   std::optional<Error> failure;
   int receive_failures = 0;
   std::vector<std::string> to_delete;
-  auto delete_answered = [&] {
-    for (std::size_t start = 0; start < to_delete.size(); start += Queue::kMaxBatch) {
-      std::vector<std::string> chunk(to_delete.begin() + start,
-                                     to_delete.begin() + std::min(to_delete.size(), start + Queue::kMaxBatch));
-      // A failed delete only means the result comes again and is dropped as a duplicate.
-      if (auto acked = results->ack(chunk); !acked) log::warn("deleting results: {}", acked.error().message);
+  // Deletes, and extra receives while results come in full batches, on helper threads where the
+  // results queue is worth several calls at once (SQS).
+  std::optional<ReceiveHelpers> helpers;
+  if (results) {
+    const std::size_t calls =
+        options_.calls_in_flight > 0 ? options_.calls_in_flight : results->concurrent_calls();
+    helpers.emplace(*results, calls - 1);
+  }
+
+  // Takes one received message: verified, parsed, and either reduced (journaled first), left for
+  // its own run's master, or dropped. False when the run must stop (the journal failed).
+  auto handle = [&](const Message& message) -> bool {
+    if (options_.signing_key) {
+      // Checked before the body is read: a forged result must not answer a task.
+      if (auto verified = options_.signing_key->verify(message); !verified) {
+        ++report.unauthenticated;
+        log::warn("results queue {}: message {} dropped, not a result of this run's agents ({}); "
+                  "deleting it",
+                  options_.results_queue, message.message_id, verified.error().message);
+        to_delete.push_back(message.receipt);
+        return true;
+      }
     }
-    to_delete.clear();
+    auto result = parse_result(message.body);
+    if (!result) {
+      log::error("results queue {}: message {} is not a result ({}); deleting it",
+                 options_.results_queue, message.message_id, result.error().message);
+      to_delete.push_back(message.receipt);
+      return true;
+    }
+    if (result->run_id && *result->run_id != report.run_id) {
+      ++report.foreign;
+      if (auto status = results->extend(message.receipt, kForeignResultDelay); !status) {
+        log::debug("leaving result of run {}: {}", *result->run_id, status.error().message);
+      }
+      return true;
+    }
+    bool fresh = false;
+    {
+      std::lock_guard lock(shared.mutex);
+      fresh = shared.outstanding.count(result->id) > 0;
+    }
+    if (!fresh) {
+      ++report.duplicates;
+      log::info(
+          "results queue {}: result for '{}' dropped: no task of this run is waiting for it "
+          "(answered already, or never sent)",
+          options_.results_queue, json_util::printable(result->id.substr(0, 80)));
+      to_delete.push_back(message.receipt);
+      return true;
+    }
+    if (journal) {
+      std::lock_guard lock(journal_mutex);
+      if (auto status = journal->record_result(*result); !status) {
+        failure = status.error();  // not deleted: it stays in the queue for a resumed run
+        return false;
+      }
+    }
+    deliver(*result);
+    {
+      std::lock_guard lock(shared.mutex);
+      shared.outstanding.erase(result->id);
+    }
+    shared.changed.notify_all();
+    to_delete.push_back(message.receipt);
+    return true;
   };
 
   while (true) {
@@ -413,7 +481,22 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
 
     const auto wait = std::min<milliseconds>(
         options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-    auto messages = results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
+    {
+      std::unique_lock lock(shared.mutex);
+      if (!shared.replayed) {
+        shared.changed.wait_for(lock, std::max(wait, milliseconds(0)),
+                                [&] { return shared.replayed || shared.fatal.has_value(); });
+        continue;
+      }
+    }
+    // A batch a helper took first; else the loop's own (long) poll, whose fullness says whether
+    // helpers should take more.
+    bool helpers_busy = false;
+    std::optional<std::vector<Message>> taken = helpers->take(std::max(wait, milliseconds(0)), helpers_busy);
+    if (!taken && helpers_busy) continue;  // still on their way: look at the clock and ask again
+    Expected<std::vector<Message>> messages =
+        taken ? Expected<std::vector<Message>>(std::move(*taken))
+              : results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
     if (!messages && gives_up_receiving(messages.error())) {
       failure = messages.error();  // retrying cannot help until someone acts; a resume can
       break;
@@ -424,65 +507,23 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       continue;
     }
     receive_failures = 0;
+    if (!taken) helpers->set_backlog(messages->size() == Queue::kMaxBatch);
     for (const auto& message : *messages) {
-      if (options_.signing_key) {
-        // Checked before the body is read: a forged result must not answer a task.
-        if (auto verified = options_.signing_key->verify(message); !verified) {
-          ++report.unauthenticated;
-          log::warn("results queue {}: message {} dropped, not a result of this run's agents ({}); "
-                    "deleting it",
-                    options_.results_queue, message.message_id, verified.error().message);
-          to_delete.push_back(message.receipt);
-          continue;
-        }
-      }
-      auto result = parse_result(message.body);
-      if (!result) {
-        log::error("results queue {}: message {} is not a result ({}); deleting it",
-                   options_.results_queue, message.message_id, result.error().message);
-        to_delete.push_back(message.receipt);
-        continue;
-      }
-      if (result->run_id && *result->run_id != report.run_id) {
-        ++report.foreign;
-        if (auto status = results->extend(message.receipt, kForeignResultDelay); !status) {
-          log::debug("leaving result of run {}: {}", *result->run_id, status.error().message);
-        }
-        continue;
-      }
-      bool fresh = false;
-      {
-        std::lock_guard lock(shared.mutex);
-        fresh = shared.outstanding.count(result->id) > 0;
-      }
-      if (!fresh) {
-        ++report.duplicates;
-        log::info(
-            "results queue {}: result for '{}' dropped: no task of this run is waiting for it "
-            "(answered already, or never sent)",
-            options_.results_queue, json_util::printable(result->id.substr(0, 80)));
-        to_delete.push_back(message.receipt);
-        continue;
-      }
-      if (journal) {
-        std::lock_guard lock(journal_mutex);
-        if (auto status = journal->record_result(*result); !status) {
-          failure = status.error();  // not deleted: it stays in the queue for a resumed run
-          break;
-        }
-      }
-      deliver(*result);
-      {
-        std::lock_guard lock(shared.mutex);
-        shared.outstanding.erase(result->id);
-      }
-      shared.changed.notify_all();
-      to_delete.push_back(message.receipt);
+      if (!handle(message)) break;
     }
-    delete_answered();
+    helpers->delete_later(std::exchange(to_delete, {}));
     if (failure) break;
   }
-  if (results) delete_answered();
+  if (helpers) {
+    // What helpers took after the loop's last look: duplicates, other runs' results, or (when the
+    // run timed out or was stopped) results still welcome. Dealt with as any, then deleted.
+    for (const auto& batch : helpers->finish()) {
+      for (const auto& message : batch) {
+        if (failure || !handle(message)) break;
+      }
+    }
+    helpers->delete_later(std::exchange(to_delete, {}));
+  }
 
   {
     std::lock_guard lock(shared.mutex);

@@ -256,7 +256,7 @@ TEST_F(MasterTest, ParallelSendsSendEachTaskOnceAndResumeFromTheJournal) {
   const auto state = temp_file();
   auto o = options();
   o.state_file = state;
-  o.sends_in_flight = 4;
+  o.calls_in_flight = 4;
   std::map<std::string, int> seen;
   auto first = run_until_sent(o, 200, [&](const TaskResult& r) { ++seen[r.id]; });
   ASSERT_TRUE(first.ok()) << first.error().message;
@@ -266,9 +266,39 @@ TEST_F(MasterTest, ParallelSendsSendEachTaskOnceAndResumeFromTheJournal) {
   auto report = Master(broker_, o).run(echo_supply(200), [&](const TaskResult& r) { ++seen[r.id]; });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(broker_.state("tasks")->sent, 200);  // nothing resubmitted
-  EXPECT_EQ(report->succeeded, 200u);
+  EXPECT_EQ(report->succeeded, 200u) << "duplicates " << report->duplicates << ", foreign " << report->foreign << ", missing " << report->missing_count << ", first missing " << (report->missing.empty() ? "" : report->missing[0]) << ", still in the results queue " << broker_.bodies("results").size() << ", tasks queue " << broker_.bodies("tasks").size();
   EXPECT_EQ(seen.size(), 200u);
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+}
+
+// Given a resumed run whose results are already waiting in the queue and whose input is slow to
+// read again, no result should be taken for a duplicate (and deleted) before the tasks the earlier
+// process sent are read again: every result is reduced once.
+TEST_F(MasterTest, ResumeReadsTheSentTasksAgainBeforeTakingResults) {
+  const auto state = temp_file();
+  auto o = options();
+  o.state_file = state;
+  auto first = run_until_sent(o, 50, [](const TaskResult&) {});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  start_agent();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (broker_.bodies("results").size() < 50 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(broker_.bodies("results").size(), 50u);
+  stop_agent();
+
+  auto fast = echo_supply(50);
+  Supply slow = [fast]() {
+    std::this_thread::sleep_for(2ms);
+    return fast();
+  };
+  std::map<std::string, int> seen;
+  auto report = Master(broker_, o).run(slow, [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->duplicates, 0u);
+  EXPECT_EQ(report->succeeded, 50u) << "missing " << report->missing_count;
+  EXPECT_EQ(seen.size(), 50u);
 }
 
 // Given a run stopped while its next task waits for room in the window, the journal should not

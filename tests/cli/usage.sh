@@ -21,8 +21,8 @@ expect_usage_error() { # WANT ARGS...
   [ "$said" = "$want" ] || fail "tasker $*: said '$said', want '$want'"
 }
 
-expect_usage_error "tasker submit: --sends-in-flight: Value 100 not in range 0 to 64 (see tasker submit --help)" \
-  submit --sends-in-flight 100 /dev/null
+expect_usage_error "tasker submit: --calls-in-flight: Value 100 not in range 0 to 64 (see tasker submit --help)" \
+  submit --calls-in-flight 100 /dev/null
 expect_usage_error "tasker submit: Could not convert: --window = many (see tasker submit --help)" \
   submit --window many /dev/null
 expect_usage_error "tasker queue: --visibility: Value 99999 not in range 0 to 43200 (see tasker queue --help)" \
@@ -34,7 +34,7 @@ expect_usage_error "tasker: unknown command 'sumbit': the commands are run submi
 expect_usage_error "tasker: A subcommand is required (see tasker --help)"
 
 help=$("$tasker" submit --help) || fail "submit --help: exit $?"
-grep -q -- '--sends-in-flight' <<<"$help" || fail "submit --help lists no --sends-in-flight"
+grep -q -- '--calls-in-flight' <<<"$help" || fail "submit --help lists no --calls-in-flight"
 version=$("$tasker" --version) || fail "--version: exit $?"
 grep -q '^tasker ' <<<"$version" || fail "--version printed '$version'"
 echo "usage: all checks passed"

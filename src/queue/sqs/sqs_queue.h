@@ -19,9 +19,9 @@ class SqsQueue : public Queue {
   const std::string& url() const { return url_; }
 
   Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override;
-  /// Each call is a round trip to SQS: the master keeps this many in flight (BENCHMARKS.md).
-  std::size_t concurrent_sends() const override { return kConcurrentSends; }
-  static constexpr std::size_t kConcurrentSends = 16;
+  /// Each call is a round trip to SQS: the master keeps up to this many in flight (BENCHMARKS.md).
+  std::size_t concurrent_calls() const override { return kConcurrentCalls; }
+  static constexpr std::size_t kConcurrentCalls = 16;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tasker/queue.h"
+
+namespace tasker {
+
+/// Helps the master's receive loop keep up with results over a network with latency, where one
+/// call at a time caps it (about 230 results/s with 20 ms calls: a receive and a delete per ten).
+/// Helper threads delete answered results in batches, off the loop; and while the loop's own
+/// receives come back full (a backlog), they receive more with short polls, so several calls are
+/// in flight. The loop keeps the one long poll, and helpers make only short calls, so a run still
+/// ends as soon as its last result is in.
+class ReceiveHelpers {
+ public:
+  /// `helpers` threads (none: the loop does everything itself, as on SQLite).
+  ReceiveHelpers(Queue& results, std::size_t helpers);
+  /// Stops the helpers, deleting what was handed over (see finish()).
+  ~ReceiveHelpers();
+  ReceiveHelpers(const ReceiveHelpers&) = delete;
+  ReceiveHelpers& operator=(const ReceiveHelpers&) = delete;
+
+  /// Whether the loop's last receive came back full: helpers receive while it did.
+  void set_backlog(bool backlog);
+  /// A batch a helper received. While helpers are receiving (a backlog) it waits up to `wait`
+  /// for one: nullopt with `busy` set means that ran out (ask again); nullopt with `busy` clear
+  /// means no batch is waiting or on its way, so the loop polls the queue itself.
+  std::optional<std::vector<Message>> take(std::chrono::milliseconds wait, bool& busy);
+  /// Deletes these results soon, in batches (at once without helpers, or once they stopped). A
+  /// failed delete is logged: the result comes again and is dropped as a duplicate.
+  void delete_later(std::vector<std::string> receipts);
+  /// Stops the helpers once they finished their calls, deletes what is still to delete, and
+  /// returns the batches they received that the loop did not take, for the loop to deal with.
+  std::vector<std::vector<Message>> finish();
+
+ private:
+  void serve();
+  void delete_now(const std::vector<std::string>& receipts);
+
+  Queue& results_;
+  const std::size_t helpers_;
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable changed_;
+  std::deque<std::string> to_delete_;
+  std::deque<std::vector<Message>> received_;
+  std::size_t receiving_ = 0;  // helpers in a receive call
+  bool backlog_ = false;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tasker
