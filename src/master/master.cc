@@ -394,9 +394,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     }
     if (result->run_id && *result->run_id != report.run_id) {
       ++report.foreign;
-      if (auto status = results->extend(message.receipt, kForeignResultDelay); !status) {
-        log::debug("leaving result of run {}: {}", *result->run_id, status.error().message);
-      }
+      helpers->leave_later(message.receipt, kForeignResultDelay);
       return true;
     }
     bool fresh = false;
@@ -507,9 +505,17 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
       continue;
     }
     receive_failures = 0;
-    if (!taken) helpers->set_backlog(messages->size() == Queue::kMaxBatch);
+    const std::uint64_t foreign_before = report.foreign;
     for (const auto& message : *messages) {
       if (!handle(message)) break;
+    }
+    // Helpers receive while batches come full of this run's results; other runs' results are
+    // their masters' to take, and receiving more of them would only hide them longer.
+    const bool foreign_seen = report.foreign != foreign_before;
+    if (!taken) {
+      helpers->set_backlog(messages->size() == Queue::kMaxBatch && !foreign_seen);
+    } else if (foreign_seen) {
+      helpers->set_backlog(false);
     }
     helpers->delete_later(std::exchange(to_delete, {}));
     if (failure) break;

@@ -47,6 +47,18 @@ void ReceiveHelpers::delete_later(std::vector<std::string> receipts) {
   delete_now(receipts);  // no helpers, or they have stopped
 }
 
+void ReceiveHelpers::leave_later(std::string receipt, std::chrono::seconds visible_in) {
+  {
+    std::lock_guard lock(mutex_);
+    if (helpers_ > 0 && !stopping_) {
+      to_leave_.emplace_back(std::move(receipt), visible_in);
+      changed_.notify_all();
+      return;
+    }
+  }
+  leave_now(receipt, visible_in);  // no helpers, or they have stopped
+}
+
 std::vector<std::vector<Message>> ReceiveHelpers::finish() {
   {
     std::lock_guard lock(mutex_);
@@ -60,6 +72,8 @@ std::vector<std::vector<Message>> ReceiveHelpers::finish() {
   std::vector<std::string> left(to_delete_.begin(), to_delete_.end());
   to_delete_.clear();
   delete_now(left);
+  for (const auto& [receipt, visible_in] : to_leave_) leave_now(receipt, visible_in);
+  to_leave_.clear();
   std::vector<std::vector<Message>> untaken(std::make_move_iterator(received_.begin()),
                                             std::make_move_iterator(received_.end()));
   received_.clear();
@@ -75,11 +89,18 @@ void ReceiveHelpers::delete_now(const std::vector<std::string>& receipts) {
   }
 }
 
+void ReceiveHelpers::leave_now(const std::string& receipt, std::chrono::seconds visible_in) {
+  // On failure it shows up again after its visibility timeout instead, later but not lost.
+  if (auto status = results_.extend(receipt, visible_in); !status) {
+    log::debug("leaving another run's result: {}", status.error().message);
+  }
+}
+
 void ReceiveHelpers::serve() {
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] {
-      return stopping_ || !to_delete_.empty() ||
+      return stopping_ || !to_delete_.empty() || !to_leave_.empty() ||
              (backlog_ && received_.size() + receiving_ < helpers_);
     });
     if (!to_delete_.empty()) {
@@ -90,6 +111,14 @@ void ReceiveHelpers::serve() {
       to_delete_.erase(to_delete_.begin(), to_delete_.begin() + count);
       lock.unlock();
       delete_now(chunk);
+      lock.lock();
+      continue;
+    }
+    if (!to_leave_.empty()) {
+      auto [receipt, visible_in] = std::move(to_leave_.front());
+      to_leave_.pop_front();
+      lock.unlock();
+      leave_now(receipt, visible_in);
       lock.lock();
       continue;
     }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tasker/queue.h"
@@ -16,7 +17,8 @@ namespace tasker {
 
 /// Helps the master's receive loop keep up with results over a network with latency, where one
 /// call at a time caps it (about 230 results/s with 20 ms calls: a receive and a delete per ten).
-/// Helper threads delete answered results in batches, off the loop; and while the loop's own
+/// Helper threads delete answered results in batches, and hand other runs' results back, off the
+/// loop; and while the loop's own
 /// receives come back full (a backlog), they receive more with short polls, so several calls are
 /// in flight. The loop keeps the one long poll, and helpers make only short calls, so a run still
 /// ends as soon as its last result is in.
@@ -38,6 +40,9 @@ class ReceiveHelpers {
   /// Deletes these results soon, in batches (at once without helpers, or once they stopped). A
   /// failed delete is logged: the result comes again and is dropped as a duplicate.
   void delete_later(std::vector<std::string> receipts);
+  /// Makes this (another run's) result visible again `visible_in` from now, soon (at once without
+  /// helpers, or once they stopped), so its own master gets it.
+  void leave_later(std::string receipt, std::chrono::seconds visible_in);
   /// Stops the helpers once they finished their calls, deletes what is still to delete, and
   /// returns the batches they received that the loop did not take, for the loop to deal with.
   std::vector<std::vector<Message>> finish();
@@ -45,12 +50,14 @@ class ReceiveHelpers {
  private:
   void serve();
   void delete_now(const std::vector<std::string>& receipts);
+  void leave_now(const std::string& receipt, std::chrono::seconds visible_in);
 
   Queue& results_;
   const std::size_t helpers_;
   std::mutex mutex_;  // guards everything below
   std::condition_variable changed_;
   std::deque<std::string> to_delete_;
+  std::deque<std::pair<std::string, std::chrono::seconds>> to_leave_;
   std::deque<std::vector<Message>> received_;
   std::size_t receiving_ = 0;  // helpers in a receive call
   bool backlog_ = false;

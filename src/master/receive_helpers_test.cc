@@ -73,6 +73,25 @@ TEST_F(ReceiveHelpersTest, EveryReceiptHandedOverIsDeleted) {
   EXPECT_TRUE(broker_.bodies("results").empty());
 }
 
+// Given another run's results handed back (with helpers or without), each should be visible
+// again at once when asked with no delay, for its own master to take.
+TEST_F(ReceiveHelpersTest, ResultsLeftForAnotherRunAreVisibleAgain) {
+  for (std::size_t count : {0, 2}) {
+    SCOPED_TRACE("helpers: " + std::to_string(count));
+    put(3);
+    const auto receipts = receive_all(3);
+    ASSERT_EQ(receipts.size(), 3u);
+    ReceiveHelpers helpers(*results_, count);
+    for (const auto& receipt : receipts) helpers.leave_later(receipt, 0s);
+    helpers.finish();
+    EXPECT_EQ(receive_all(3).size(), 3u) << "all three visible again";
+    EXPECT_EQ(acks(), 0);
+    auto state = broker_.state("results");
+    std::lock_guard lock(state->mutex);
+    state->messages.clear();
+  }
+}
+
 // Given a backlog, helpers should receive batches until one comes back short, hold at most one per
 // helper, and hand what the loop did not take back at finish() rather than lose it.
 TEST_F(ReceiveHelpersTest, ABacklogIsReceivedAndWhatIsNotTakenIsHandedBack) {
