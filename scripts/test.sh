@@ -5,7 +5,7 @@
 # Services it started are stopped on exit, even when tests fail.
 #
 #   scripts/test.sh                 everything
-#   TASKER_FUZZ_SECONDS=0 ...       skip the fuzz run
+#   TASKER_FUZZ_SECONDS=0 ...       skip the fuzz run (default 10 s per target; longer to explore)
 #   TASKER_TSAN=0 ...               skip the ThreadSanitizer build and run
 #   TASKER_SANITIZE= ...            run the suite on a plain build (build/) instead
 #   CTEST_ARGS="-R Queue" ...       pass arguments to ctest (e.g. a subset)
@@ -39,7 +39,7 @@ if [ "$tsan" != 0 ]; then
   cmake --build build-tsan -j "$jobs"
 fi
 
-fuzz_seconds=${TASKER_FUZZ_SECONDS:-20}
+fuzz_seconds=${TASKER_FUZZ_SECONDS:-10}
 if [ "$fuzz_seconds" != 0 ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja "${sanitizer_build[@]}" \
     -DTASKER_FUZZ=ON -DTASKER_TESTS=OFF -DTASKER_BENCH=OFF >/dev/null
