@@ -53,8 +53,8 @@ class SigningKey {
   OutgoingMessage signed_message(std::string body) const;
 
   /// Checks a received message's signature attribute (nullopt when it has none) against its
-  /// body with each accepted key, each comparison in constant time. The error says in one line what is wrong: missing, malformed, or
-  /// not matching the body.
+  /// body with its key and each accepted one, each comparison in constant time. The error says in
+  /// one line what is wrong: missing, malformed, or not matching the body.
   Status verify(std::string_view body, const std::optional<std::string>& attribute) const;
 
   /// Checks the `tasker-signature` attribute of a received message.

@@ -236,8 +236,11 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
 
   // The submitter: skips what an earlier process of this run sent, and hands the rest in
   // batches to the send pipeline, never more than `window` unanswered at once.
-  const std::size_t senders =
-      options_.calls_in_flight > 0 ? options_.calls_in_flight : (*tasks)->concurrent_calls();
+  // Calls in flight on a queue: the option, or what the queue suggests.
+  auto calls_on = [&](const Queue& queue) {
+    return options_.calls_in_flight > 0 ? options_.calls_in_flight : queue.concurrent_calls();
+  };
+  const std::size_t senders = calls_on(**tasks);
   std::thread submitter([&] {
     SendPipeline pipeline(
         senders, recovered.submitted,
@@ -366,9 +369,7 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
   // results queue is worth several calls at once (SQS).
   std::optional<ReceiveHelpers> helpers;
   if (results) {
-    const std::size_t calls =
-        options_.calls_in_flight > 0 ? options_.calls_in_flight : results->concurrent_calls();
-    helpers.emplace(*results, calls - 1);
+    helpers.emplace(*results, calls_on(*results) - 1);
   }
 
   // Takes one received message: verified, parsed, and either reduced (journaled first), left for
@@ -477,12 +478,12 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     }
     if (progress) progress->update(counts());
 
-    const auto wait = std::min<milliseconds>(
-        options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    const auto wait = std::max(milliseconds(0), std::min<milliseconds>(
+        options_.poll_wait, std::chrono::duration_cast<milliseconds>(deadline - Clock::now())));
     {
       std::unique_lock lock(shared.mutex);
       if (!shared.replayed) {
-        shared.changed.wait_for(lock, std::max(wait, milliseconds(0)),
+        shared.changed.wait_for(lock, wait,
                                 [&] { return shared.replayed || shared.fatal.has_value(); });
         continue;
       }
@@ -490,11 +491,11 @@ Expected<RunReport> Master::run(const Supply& supply, const ResultHandler& on_re
     // A batch a helper took first; else the loop's own (long) poll, whose fullness says whether
     // helpers should take more.
     bool helpers_busy = false;
-    std::optional<std::vector<Message>> taken = helpers->take(std::max(wait, milliseconds(0)), helpers_busy);
+    std::optional<std::vector<Message>> taken = helpers->take(wait, helpers_busy);
     if (!taken && helpers_busy) continue;  // still on their way: look at the clock and ask again
     Expected<std::vector<Message>> messages =
         taken ? Expected<std::vector<Message>>(std::move(*taken))
-              : results->receive(Queue::kMaxBatch, std::max(wait, milliseconds(0)));
+              : results->receive(Queue::kMaxBatch, wait);
     if (!messages && gives_up_receiving(messages.error())) {
       failure = messages.error();  // retrying cannot help until someone acts; a resume can
       break;

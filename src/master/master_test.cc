@@ -194,7 +194,6 @@ TEST_F(MasterTest, DuplicateResultsAreReducedOnce) {
   EXPECT_LE(broker_.bodies("results").size() + report->duplicates, 5u);
 }
 
-// Two masters on the same queues: each gets exactly its own results.
 // Given two masters on one results queue, each should reduce only its own results, leaving the
 // other's for it: one call at a time, and with helper threads (which hand the other's back).
 TEST_F(MasterTest, TwoMastersOnTheSameQueuesGetOnlyTheirOwnResults) {

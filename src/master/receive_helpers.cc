@@ -68,15 +68,19 @@ std::vector<std::vector<Message>> ReceiveHelpers::finish() {
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> left(to_delete_.begin(), to_delete_.end());
-  to_delete_.clear();
+  std::vector<std::string> left;
+  std::deque<std::pair<std::string, std::chrono::seconds>> to_leave;
+  std::vector<std::vector<Message>> untaken;
+  {
+    std::lock_guard lock(mutex_);
+    left.assign(to_delete_.begin(), to_delete_.end());
+    to_delete_.clear();
+    to_leave.swap(to_leave_);
+    untaken.assign(std::make_move_iterator(received_.begin()), std::make_move_iterator(received_.end()));
+    received_.clear();
+  }
   delete_now(left);
-  for (const auto& [receipt, visible_in] : to_leave_) leave_now(receipt, visible_in);
-  to_leave_.clear();
-  std::vector<std::vector<Message>> untaken(std::make_move_iterator(received_.begin()),
-                                            std::make_move_iterator(received_.end()));
-  received_.clear();
+  for (const auto& [receipt, visible_in] : to_leave) leave_now(receipt, visible_in);
   return untaken;
 }
 
