@@ -5,8 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-
-#include "model/json_util.h"
+#include <nlohmann/json.hpp>
 
 namespace tasker::log {
 namespace {
@@ -64,7 +63,8 @@ void write(Level level, std::string_view message) {
   if (g_format == Format::kJson) {
     nlohmann::json object = {{"time", timestamp()}, {"level", level_name(level)},
                              {"msg", std::string(message)}};
-    line = json_util::dump(object);
+    // Bytes that are not UTF-8 are replaced, never thrown on.
+    line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     line = fmt::format("{} {:5} {}", timestamp(), level_name(level), message);
   }
