@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tasker/error.h"
+#include "tasker/runtime.h"
 #include "tasker/task.h"
 
 namespace tasker {
@@ -37,8 +38,6 @@ struct TaskPolicy {
   std::optional<double> max_cpus;
   /// Processes (and threads) each container may have.
   std::optional<std::int64_t> pids_limit = kDefaultPidsLimit;
-
-  static constexpr std::int64_t kDefaultPidsLimit = 4096;
 };
 
 /// Checks a (valid) task against a policy without running anything. The error names the field and
@@ -53,6 +52,11 @@ bool image_matches(const std::string& image, const std::vector<std::string>& pat
 /// The defaults of `tasker agent` and `tasker run` on this host: memory capped at the physical
 /// memory divided by `slots`, cpus at the CPU count, 4096 processes per container.
 TaskPolicy host_default_policy(std::size_t slots);
+
+/// The limits a runtime applies under this policy: its memory cap becomes the memory limit of a
+/// task that asks none, its cpu cap does too when the operator set one (`cap_cpus`; the
+/// CPU-count default is a cap, not a limit), and its pids limit applies to every container.
+ContainerLimits container_limits(const TaskPolicy& policy, bool cap_cpus);
 
 /// One line for the log saying what the policy allows.
 std::string describe(const TaskPolicy& policy);

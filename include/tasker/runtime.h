@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -12,6 +14,19 @@ namespace tasker {
 struct RunContext {
   std::string agent;  ///< The agent's name (host name by default).
   int attempt = 1;    ///< Which delivery of the task this is (the queue's receive count).
+};
+
+/// Processes (and threads) a container may have unless the operator says otherwise.
+inline constexpr std::int64_t kDefaultPidsLimit = 4096;
+
+/// The limits a runtime puts on containers: memory and cpus for tasks that ask none (a task's own
+/// request wins), and the pids limit for every task. The agent's policy decides them
+/// (container_limits() in tasker/policy.h).
+struct ContainerLimits {
+  /// Memory, and memory plus swap, in bytes.
+  std::optional<std::int64_t> memory_bytes;
+  std::optional<double> cpus;
+  std::optional<std::int64_t> pids = kDefaultPidsLimit;
 };
 
 /// What running a task gave: a result to send, or a failure of the machinery (not of the task)

@@ -174,7 +174,7 @@ TaskPolicy host_default_policy(std::size_t slots) {
         static_cast<std::int64_t>(pages) * page_size / static_cast<std::int64_t>(std::max<std::size_t>(1, slots));
   }
   policy.max_cpus = std::max(1u, std::thread::hardware_concurrency());
-  policy.pids_limit = TaskPolicy::kDefaultPidsLimit;
+  policy.pids_limit = kDefaultPidsLimit;
   return policy;
 }
 
@@ -195,6 +195,14 @@ std::string describe(const TaskPolicy& policy) {
       policy.max_memory_bytes ? format_bytes(*policy.max_memory_bytes) : std::string("none"),
       policy.max_cpus ? fmt::format("{:g}", *policy.max_cpus) : std::string("none"),
       policy.pids_limit ? std::to_string(*policy.pids_limit) : std::string("none"));
+}
+
+ContainerLimits container_limits(const TaskPolicy& policy, bool cap_cpus) {
+  ContainerLimits limits;
+  limits.memory_bytes = policy.max_memory_bytes;
+  if (cap_cpus) limits.cpus = policy.max_cpus;
+  limits.pids = policy.pids_limit;
+  return limits;
 }
 
 }  // namespace tasker

@@ -129,7 +129,7 @@ std::function<int()> setup_agent(CLI::App& command) {
           std::chrono::milliseconds(static_cast<long long>(f->default_timeout * 1000));
     }
     if (!f->network.empty()) runtime_options.default_network = f->network;
-    docker::apply_policy_limits(*policy, !f->policy.max_cpus.empty(), runtime_options);
+    runtime_options.limits = container_limits(*policy, !f->policy.max_cpus.empty());
     docker::DockerRuntime runtime(client, runtime_options);
     docker::remove_containers_of_earlier_run(client, f->name);
 

@@ -63,7 +63,7 @@ std::function<int()> setup_exec(CLI::App& command) {
           std::chrono::milliseconds(static_cast<long long>(f->default_timeout * 1000));
     }
     options.remove_in_background = false;
-    docker::apply_policy_limits(*policy, !f->policy.max_cpus.empty(), options);
+    options.limits = container_limits(*policy, !f->policy.max_cpus.empty());
     docker::DockerRuntime runtime(client, options);
     auto detail = runtime.run_detailed(*task, RunContext{host_name("tasker-exec"), 1}, stop.get_token());
     if (f->show_output) {

@@ -134,15 +134,15 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
   if (task.run_id) labels[std::string(kRunIdLabel)] = *task.run_id;
 
   nlohmann::json host = {{"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}};
-  if (const auto memory = task.memory_bytes ? task.memory_bytes : options.default_memory_bytes) {
+  if (const auto memory = task.memory_bytes ? task.memory_bytes : options.limits.memory_bytes) {
     // Swap equal to memory: the limit is real and a task over it is OOM-killed, not swapped.
     host["Memory"] = *memory;
     host["MemorySwap"] = *memory;
   }
-  if (const auto cpus = task.cpus ? task.cpus : options.default_cpus) {
+  if (const auto cpus = task.cpus ? task.cpus : options.limits.cpus) {
     host["NanoCpus"] = static_cast<std::int64_t>(*cpus * 1e9);
   }
-  if (options.pids_limit) host["PidsLimit"] = *options.pids_limit;
+  if (options.limits.pids) host["PidsLimit"] = *options.limits.pids;
   const bool privileged = task.privileged.value_or(false);
   if (privileged) host["Privileged"] = true;
   if (options.no_new_privileges && !privileged) {
@@ -183,12 +183,6 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
   if (task.workdir) config["WorkingDir"] = *task.workdir;
   if (task.user) config["User"] = *task.user;
   return config;
-}
-
-void apply_policy_limits(const TaskPolicy& policy, bool cap_cpus, DockerRuntimeOptions& options) {
-  options.default_memory_bytes = policy.max_memory_bytes;
-  if (cap_cpus) options.default_cpus = policy.max_cpus;
-  options.pids_limit = policy.pids_limit;
 }
 
 DockerRuntime::DockerRuntime(DockerClient& client, DockerRuntimeOptions options)
@@ -387,7 +381,7 @@ RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& contex
           if (!oom && code == 137 && task.memory_bytes) oom = true;
         }
         if (oom) {
-          const auto limit = task.memory_bytes ? task.memory_bytes : options_.default_memory_bytes;
+          const auto limit = task.memory_bytes ? task.memory_bytes : options_.limits.memory_bytes;
           outcome = failed(task, "oom",
                            limit
                                ? "out of memory (limit " + format_mib(*limit) + ")"

@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "docker/docker_client.h"
-#include "tasker/policy.h"
 #include "tasker/runtime.h"
 
 namespace tasker::docker {
@@ -36,12 +35,8 @@ struct DockerRuntimeOptions {
   std::size_t output_tail_bytes = 64 * 1024;
   /// The Docker client config holding registry credentials; docker_config_path() when empty.
   std::string docker_config;
-  /// Memory limit (and memory+swap limit) of tasks without `memory`; none when unset.
-  std::optional<std::int64_t> default_memory_bytes;
-  /// CPU limit of tasks without `cpus`; none when unset.
-  std::optional<double> default_cpus;
-  /// Processes each container may have (HostConfig.PidsLimit); none when unset.
-  std::optional<std::int64_t> pids_limit = TaskPolicy::kDefaultPidsLimit;
+  /// Memory and cpus of tasks that ask none, and the pids limit of every container.
+  ContainerLimits limits;
   /// Containers get `no-new-privileges` (setuid binaries cannot gain privileges), except
   /// privileged tasks, which reach this only where the policy allowed them.
   bool no_new_privileges = true;
@@ -49,10 +44,6 @@ struct DockerRuntimeOptions {
   /// still guaranteed: the runtime's destructor waits for every pending removal.
   bool remove_in_background = true;
 };
-
-/// The options' limits taken from an agent's policy: its memory cap becomes the default memory
-/// limit, its cpu cap (when the operator set one) the default cpu limit, and its pids limit.
-void apply_policy_limits(const TaskPolicy& policy, bool cap_cpus, DockerRuntimeOptions& options);
 
 /// Everything one run produced: the outcome and the kept tails of the task's output.
 struct RunDetail {

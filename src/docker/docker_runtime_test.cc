@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tasker/policy.h"
+
 namespace tasker::docker {
 namespace {
 
@@ -59,7 +61,7 @@ TEST(ContainerConfigTest, DefaultLimitsApplyToEveryContainer) {
   task.id = "t";
   task.image = "busybox";
   DockerRuntimeOptions options;
-  options.default_memory_bytes = std::int64_t{1} << 30;
+  options.limits.memory_bytes = std::int64_t{1} << 30;
   const auto config = container_config(task, RunContext{}, options);
   EXPECT_EQ(config["HostConfig"]["PidsLimit"], 4096);
   EXPECT_EQ(config["HostConfig"]["SecurityOpt"], nlohmann::json({"no-new-privileges"}));
@@ -77,7 +79,7 @@ TEST(ContainerConfigTest, LimitsComeFromThePolicy) {
   policy.max_cpus = 1.5;
   policy.pids_limit = 64;
   DockerRuntimeOptions options;
-  apply_policy_limits(policy, false, options);
+  options.limits = container_limits(policy, false);
   Task task;
   task.id = "t";
   task.image = "busybox";
@@ -85,11 +87,11 @@ TEST(ContainerConfigTest, LimitsComeFromThePolicy) {
   EXPECT_EQ(host["PidsLimit"], 64);
   EXPECT_EQ(host["Memory"], 256 << 20);
   EXPECT_FALSE(host.contains("NanoCpus"));  // The CPU-count default is a cap, not a limit.
-  apply_policy_limits(policy, true, options);
+  options.limits = container_limits(policy, true);
   host = container_config(task, RunContext{}, options)["HostConfig"];
   EXPECT_EQ(host["NanoCpus"], 1500000000);
   policy.pids_limit.reset();
-  apply_policy_limits(policy, true, options);
+  options.limits = container_limits(policy, true);
   EXPECT_FALSE(container_config(task, RunContext{}, options)["HostConfig"].contains("PidsLimit"));
 }
 

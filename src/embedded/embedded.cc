@@ -28,7 +28,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
   if (!endpoint) return endpoint.error();
   docker::DockerClient client(*endpoint);
   docker::DockerRuntimeOptions runtime_options;
-  docker::apply_policy_limits(options.policy, options.cap_cpus, runtime_options);
+  runtime_options.limits = container_limits(options.policy, options.cap_cpus);
   docker::DockerRuntime runtime(client, runtime_options);
   if (auto ready = runtime.check_ready(); !ready) {
     return Error::unavailable(ready.error().message +
