@@ -285,7 +285,7 @@ DefaultCredentialsChain::DefaultCredentialsChain(const Environment& environment,
     : environment_(environment), clock_(clock), transport_(std::move(transport)) {}
 
 Expected<Credentials> DefaultCredentialsChain::get() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto now = clock_.now();
   const bool still_valid = cached_ && (!cached_->expiration || now < *cached_->expiration);
   const bool due = !cached_ || (cached_->expiration && now >= *cached_->expiration - kRefreshAhead);

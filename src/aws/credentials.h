@@ -2,11 +2,11 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "aws/clock.h"
+#include "util/mutex.h"
 #include "aws/environment.h"
 #include "http/http_client.h"
 #include "tasker/error.h"
@@ -79,18 +79,18 @@ class DefaultCredentialsChain : public CredentialsProvider {
   DefaultCredentialsChain(const Environment& environment,
                           std::unique_ptr<http::Transport> transport, Clock& clock);
 
-  Expected<Credentials> get() override;
+  Expected<Credentials> get() override EXCLUDES(mutex_);
 
  private:
-  Expected<Credentials> resolve();
+  Expected<Credentials> resolve() REQUIRES(mutex_);
 
   const Environment& environment_;
   Clock& clock_;
-  /// Guards everything below.
-  std::mutex mutex_;
-  std::unique_ptr<http::Transport> transport_;
-  std::optional<Credentials> cached_;
-  std::chrono::system_clock::time_point next_attempt_{};
+  /// Guards everything below: one refresh at a time, whatever the number of callers.
+  Mutex mutex_;
+  std::unique_ptr<http::Transport> transport_ GUARDED_BY(mutex_);
+  std::optional<Credentials> cached_ GUARDED_BY(mutex_);
+  std::chrono::system_clock::time_point next_attempt_ GUARDED_BY(mutex_){};
 };
 
 /// Parses an ISO 8601 UTC time as the credential endpoints write it (2026-01-02T03:04:05Z).

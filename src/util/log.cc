@@ -4,15 +4,16 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <nlohmann/json.hpp>
+
+#include "util/mutex.h"
 
 namespace tasker::log {
 namespace {
 
 std::atomic<Level> g_level{Level::kInfo};
 std::atomic<Format> g_format{Format::kText};
-std::mutex g_write_mutex;  // Keeps lines from different threads whole.
+Mutex g_write_mutex;  // Keeps lines from different threads whole.
 
 const char* level_name(Level level) {
   switch (level) {
@@ -69,7 +70,7 @@ void write(Level level, std::string_view message) {
     line = fmt::format("{} {:5} {}", timestamp(), level_name(level), message);
   }
   line.push_back('\n');
-  std::lock_guard lock(g_write_mutex);
+  MutexLock lock(g_write_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

@@ -20,7 +20,7 @@ Checkpointer::Checkpointer(std::unique_ptr<Connection> connection)
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   changed_.notify_one();
@@ -35,7 +35,7 @@ int Checkpointer::on_commit(void* self, sqlite3*, const char*, int wal_pages) {
   if (wal_pages >= kCheckpointPages) {
     auto* checkpointer = static_cast<Checkpointer*>(self);
     {
-      std::lock_guard lock(checkpointer->mutex_);
+      MutexLock lock(checkpointer->mutex_);
       checkpointer->wanted_ = true;
     }
     checkpointer->changed_.notify_one();
@@ -44,16 +44,16 @@ int Checkpointer::on_commit(void* self, sqlite3*, const char*, int wal_pages) {
 }
 
 void Checkpointer::run() {
-  std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return wanted_ || stopping_; });
-    if (stopping_) return;
-    wanted_ = false;
-    lock.unlock();
+    {
+      MutexLock lock(mutex_);
+      while (!wanted_ && !stopping_) changed_.wait(mutex_);
+      if (stopping_) return;
+      wanted_ = false;
+    }
     // Failures (busy with another process's checkpoint) are fine: the next commit asks again.
     sqlite3_wal_checkpoint_v2(connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                               nullptr);
-    lock.lock();
   }
 }
 

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "queue/sqlite/sqlite_connection.h"
+#include "util/mutex.h"
 
 namespace tasker::sqlite {
 
@@ -31,13 +30,12 @@ class Checkpointer {
  private:
   explicit Checkpointer(std::unique_ptr<Connection> connection);
   static int on_commit(void* self, sqlite3* db, const char* schema, int wal_pages);
-  void run();
+  void run() EXCLUDES(mutex_);
 
-  /// Guards wanted_ and stopping_.
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool wanted_ = false;
-  bool stopping_ = false;
+  Mutex mutex_;
+  CondVar changed_;
+  bool wanted_ GUARDED_BY(mutex_) = false;
+  bool stopping_ GUARDED_BY(mutex_) = false;
   /// Used only by the thread.
   std::unique_ptr<Connection> connection_;
   std::thread thread_;

@@ -107,13 +107,14 @@ Status SqliteBroker::create_queue(const std::string& name, const QueueOptions& o
           fmt::format("queue {} cannot be its own dead-letter queue", quote_for_message(name)));
     }
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto insert = connection_->prepare(
       "INSERT OR IGNORE INTO queues(name, visibility_ms, dead_letter_queue_id, max_receive_count) "
       "VALUES(?1, ?2, (SELECT id FROM queues WHERE name = ?3), ?4)");
   if (!insert) return insert.error();
   const std::int64_t visibility_ms = options.visibility_timeout.count() * 1000;
   return in_write_transaction(*connection_, [&]() -> Status {
+    mutex_.assert_held();
     // The dead-letter queue first (an existing one is kept), so the queue can refer to it.
     if (options.dead_letter_queue) {
       insert->bind(1, *options.dead_letter_queue);
@@ -144,11 +145,12 @@ Expected<std::unique_ptr<Queue>> SqliteBroker::open_queue(const std::string& nam
 
 Status SqliteBroker::delete_queue(const std::string& name) {
   TASKER_TRY(check_name(name));
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto remove = connection_->prepare("DELETE FROM queues WHERE name = ?1");
   if (!remove) return remove.error();
   remove->bind(1, name);
   return in_write_transaction(*connection_, [&]() -> Status {
+    mutex_.assert_held();
     auto done = connection_->step(*remove, "deleting the queue");
     if (!done) return done.error();
     if (connection_->changes() == 0) {
@@ -161,13 +163,14 @@ Status SqliteBroker::delete_queue(const std::string& name) {
 
 Status SqliteBroker::purge_queue(const std::string& name) {
   TASKER_TRY(check_name(name));
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto find = connection_->prepare("SELECT id FROM queues WHERE name = ?1");
   auto purge = connection_->prepare("DELETE FROM messages WHERE queue_id = ?1");
   if (!find) return find.error();
   if (!purge) return purge.error();
   find->bind(1, name);
   return in_write_transaction(*connection_, [&]() -> Status {
+    mutex_.assert_held();
     auto found = connection_->step(*find, "looking up the queue");
     if (!found) return found.error();
     if (!*found) {

@@ -1,13 +1,13 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "queue/sqlite/checkpointer.h"
 #include "queue/sqlite/sqlite_connection.h"
 #include "queue/sqlite/wake_signal.h"
 #include "tasker/queue.h"
+#include "util/mutex.h"
 
 namespace tasker::sqlite {
 
@@ -35,9 +35,10 @@ class SqliteBroker : public Broker {
   /// Shared with every queue this broker opens, which may outlive it.
   std::shared_ptr<WakeSignal> wake_;
   std::shared_ptr<Checkpointer> checkpointer_;
-  /// Guards connection_.
-  std::mutex mutex_;
-  std::unique_ptr<Connection> connection_;
+  /// One statement or transaction at a time on the connection. Transaction bodies are lambdas run
+  /// by in_write_transaction() under it, so each begins with mutex_.assert_held().
+  Mutex mutex_;
+  std::unique_ptr<Connection> connection_ GUARDED_BY(mutex_);
 };
 
 }  // namespace tasker::sqlite

@@ -27,13 +27,6 @@ bool parse_number(std::string_view text, std::int64_t& value, int base) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-struct PendingDelivery {
-  std::int64_t id;
-  std::string body;
-  std::int64_t receive_count;
-  MessageAttributes attributes;
-};
-
 // Attributes are stored as one JSON object of strings, NULL when a message has none.
 std::string encode_attributes(const MessageAttributes& attributes) {
   return nlohmann::json(attributes).dump();
@@ -106,16 +99,17 @@ Expected<std::unique_ptr<SqliteQueue>> SqliteQueue::open(
     *statement = std::move(*prepared);
   }
   checkpointer->watch(db);
-  return std::unique_ptr<SqliteQueue>(new SqliteQueue(name, queue_id, std::move(*connection),
+  return std::unique_ptr<SqliteQueue>(new SqliteQueue(name, path, queue_id, std::move(*connection),
                                                       std::move(statements), std::move(wake),
                                                       std::move(checkpointer)));
 }
 
-SqliteQueue::SqliteQueue(std::string name, std::int64_t queue_id,
+SqliteQueue::SqliteQueue(std::string name, std::string path, std::int64_t queue_id,
                          std::unique_ptr<Connection> connection, Statements statements,
                          std::shared_ptr<WakeSignal> wake,
                          std::shared_ptr<Checkpointer> checkpointer)
     : name_(std::move(name)),
+      path_(std::move(path)),
       queue_id_(queue_id),
       wake_(std::move(wake)),
       checkpointer_(std::move(checkpointer)),
@@ -125,7 +119,7 @@ SqliteQueue::SqliteQueue(std::string name, std::int64_t queue_id,
 
 Error SqliteQueue::queue_gone() const {
   return Error::not_found(fmt::format("queue {} was deleted from sqlite:{}",
-                                      quote_for_message(name_), connection_->path()));
+                                      quote_for_message(name_), path_));
 }
 
 Expected<std::vector<Status>> SqliteQueue::send(const std::vector<OutgoingMessage>& messages) {
@@ -134,9 +128,10 @@ Expected<std::vector<Status>> SqliteQueue::send(const std::vector<OutgoingMessag
   results.reserve(messages.size());
   bool any_sent = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     Statement& insert = statements_.insert;
     Status done = in_write_transaction(*connection_, [&]() -> Status {
+      mutex_.assert_held();
       results.clear();
       TASKER_TRY(check_exists());
       const std::int64_t now = wall_clock_ms();
@@ -170,99 +165,123 @@ Expected<std::vector<Status>> SqliteQueue::send(const std::vector<OutgoingMessag
   return results;
 }
 
-Expected<std::vector<Message>> SqliteQueue::receive_once(
-    std::size_t max_messages, std::optional<std::chrono::seconds> visibility,
-    std::int64_t& next_visible_at_ms) {
-  std::vector<Message> received;
-  std::optional<std::string> dead_letter_name;
-  std::lock_guard lock(mutex_);
-  Statements& s = statements_;
+Expected<SqliteQueue::Delivery> SqliteQueue::receive_once(
+    std::size_t max_messages, std::optional<std::chrono::seconds> visibility) {
+  Delivery delivery;
+  MutexLock lock(mutex_);
   Status done = in_write_transaction(*connection_, [&]() -> Status {
-    received.clear();
-    next_visible_at_ms = 0;
+    mutex_.assert_held();
+    delivery = Delivery{};
     const std::int64_t now = wall_clock_ms();
-
-    s.queue_config.bind(1, queue_id_);
-    auto config_found = connection_->step(s.queue_config, "reading the queue's settings");
-    if (!config_found) return config_found.error();
-    if (!*config_found) {
-      s.queue_config.reset();
-      return queue_gone();
-    }
-    const std::int64_t visibility_ms =
-        visibility ? visibility->count() * 1000 : s.queue_config.column_int(0);
-    const bool has_dead_letter = !s.queue_config.column_is_null(1);
-    const std::int64_t dead_letter_id = s.queue_config.column_int(1);
-    const std::int64_t max_receive_count = s.queue_config.column_int(2);
-    if (has_dead_letter) dead_letter_name = s.queue_config.column_text(3);
-    s.queue_config.reset();
-
+    auto settings = read_settings();
+    if (!settings) return settings.error();
+    const std::int64_t visibility_ms = visibility ? visibility->count() * 1000 : settings->visibility_ms;
     // One random token per receive call: the receipts still differ per message by its id.
     const auto token = static_cast<std::int64_t>(random_() >> 2) + 1;
-    while (received.size() < max_messages) {
+    while (delivery.messages.size() < max_messages) {
       // Collect the rows before changing them: an update moves a row within the index the
       // select walks.
-      std::vector<PendingDelivery> pending;
-      s.select_visible.bind(1, queue_id_);
-      s.select_visible.bind(2, now);
-      s.select_visible.bind(3, static_cast<std::int64_t>(max_messages - received.size()));
-      for (;;) {
-        auto row = connection_->step(s.select_visible, "selecting visible messages");
-        if (!row) {
-          s.select_visible.reset();
-          return row.error();
-        }
-        if (!*row) break;
-        pending.push_back({s.select_visible.column_int(0), s.select_visible.column_text(1),
-                           s.select_visible.column_int(2),
-                           s.select_visible.column_is_null(3)
-                               ? MessageAttributes{}
-                               : decode_attributes(s.select_visible.column_text(3))});
-      }
-      s.select_visible.reset();
-      if (pending.empty()) break;
-
-      for (PendingDelivery& message : pending) {
-        // SQS's redrive: a message already received max_receive_count times moves to the
-        // dead-letter queue instead of being delivered again.
-        if (has_dead_letter && message.receive_count >= max_receive_count) {
-          s.dead_letter.bind(1, dead_letter_id);
-          s.dead_letter.bind(2, now);
-          s.dead_letter.bind(3, message.id);
-          auto moved =
-              connection_->step(s.dead_letter, "moving a message to the dead-letter queue");
-          s.dead_letter.reset();
-          if (!moved) return moved.error();
-          continue;
-        }
-        s.mark_delivered.bind(1, now + visibility_ms);
-        s.mark_delivered.bind(2, token);
-        s.mark_delivered.bind(3, message.id);
-        auto marked = connection_->step(s.mark_delivered, "marking a message delivered");
-        s.mark_delivered.reset();
-        if (!marked) return marked.error();
-        received.push_back({std::to_string(message.id),
-                            format_receipt(queue_id_, message.id, token), std::move(message.body),
-                            static_cast<int>(message.receive_count + 1),
-                            std::move(message.attributes)});
-      }
+      auto pending = select_visible(now, max_messages - delivery.messages.size());
+      if (!pending) return pending.error();
+      if (pending->empty()) break;
+      TASKER_TRY(deliver(*pending, *settings, now, visibility_ms, token, delivery));
     }
-    if (received.empty()) {
-      s.next_visible.bind(1, queue_id_);
-      s.next_visible.bind(2, now);
-      auto row = connection_->step(s.next_visible, "finding the next in-flight message");
-      if (!row) {
-        s.next_visible.reset();
-        return row.error();
-      }
-      next_visible_at_ms = s.next_visible.column_int(0);
-      s.next_visible.reset();
+    if (delivery.messages.empty()) {
+      auto next = next_visible_at(now);
+      if (!next) return next.error();
+      delivery.next_visible_at_ms = *next;
     }
     return Status::success();
   });
   if (!done) return done.error();
-  if (dead_letter_name) wake_->notify(*dead_letter_name);
-  return received;
+  return delivery;
+}
+
+Expected<SqliteQueue::Settings> SqliteQueue::read_settings() {
+  Statement& config = statements_.queue_config;
+  config.bind(1, queue_id_);
+  auto found = connection_->step(config, "reading the queue's settings");
+  if (!found || !*found) {
+    config.reset();
+    if (!found) return found.error();
+    return queue_gone();
+  }
+  Settings settings;
+  settings.visibility_ms = config.column_int(0);
+  if (!config.column_is_null(1)) {
+    settings.dead_letter_id = config.column_int(1);
+    settings.dead_letter_name = config.column_text(3);
+  }
+  settings.max_receive_count = config.column_int(2);
+  config.reset();
+  return settings;
+}
+
+Expected<std::vector<SqliteQueue::PendingDelivery>> SqliteQueue::select_visible(std::int64_t now,
+                                                                                std::size_t limit) {
+  Statement& select = statements_.select_visible;
+  std::vector<PendingDelivery> pending;
+  select.bind(1, queue_id_);
+  select.bind(2, now);
+  select.bind(3, static_cast<std::int64_t>(limit));
+  for (;;) {
+    auto row = connection_->step(select, "selecting visible messages");
+    if (!row) {
+      select.reset();
+      return row.error();
+    }
+    if (!*row) break;
+    pending.push_back({select.column_int(0), select.column_text(1), select.column_int(2),
+                       select.column_is_null(3) ? MessageAttributes{}
+                                                : decode_attributes(select.column_text(3))});
+  }
+  select.reset();
+  return pending;
+}
+
+Status SqliteQueue::deliver(std::vector<PendingDelivery>& pending, const Settings& settings,
+                            std::int64_t now, std::int64_t visibility_ms, std::int64_t token,
+                            Delivery& delivery) {
+  Statements& s = statements_;
+  for (PendingDelivery& message : pending) {
+    // SQS's redrive: a message already received max_receive_count times moves to the
+    // dead-letter queue instead of being delivered again.
+    if (settings.dead_letter_id && message.receive_count >= settings.max_receive_count) {
+      s.dead_letter.bind(1, *settings.dead_letter_id);
+      s.dead_letter.bind(2, now);
+      s.dead_letter.bind(3, message.id);
+      auto moved = connection_->step(s.dead_letter, "moving a message to the dead-letter queue");
+      s.dead_letter.reset();
+      if (!moved) return moved.error();
+      delivery.dead_lettered_to = settings.dead_letter_name;
+      continue;
+    }
+    s.mark_delivered.bind(1, now + visibility_ms);
+    s.mark_delivered.bind(2, token);
+    s.mark_delivered.bind(3, message.id);
+    auto marked = connection_->step(s.mark_delivered, "marking a message delivered");
+    s.mark_delivered.reset();
+    if (!marked) return marked.error();
+    delivery.messages.push_back({std::to_string(message.id),
+                                 format_receipt(queue_id_, message.id, token),
+                                 std::move(message.body), static_cast<int>(message.receive_count + 1),
+                                 std::move(message.attributes)});
+  }
+  return Status::success();
+}
+
+Expected<std::int64_t> SqliteQueue::next_visible_at(std::int64_t now) {
+  Statement& next = statements_.next_visible;
+  next.bind(1, queue_id_);
+  next.bind(2, now);
+  auto row = connection_->step(next, "finding the next in-flight message");
+  if (!row) {
+    next.reset();
+    return row.error();
+  }
+  const std::int64_t at = next.column_int(0);
+  next.reset();
+  return at;
 }
 
 Expected<std::vector<Message>> SqliteQueue::receive(
@@ -275,11 +294,13 @@ Expected<std::vector<Message>> SqliteQueue::receive(
     // Read the generation before looking, so a send that commits after the look moves it and
     // the wait below returns at once instead of sleeping through the new message.
     const std::uint32_t seen = wake_->generation(name_);
-    std::int64_t next_visible_at_ms = 0;
-    auto received = receive_once(max_messages, visibility, next_visible_at_ms);
-    if (!received || !received->empty()) return received;
+    auto delivery = receive_once(max_messages, visibility);
+    if (!delivery) return delivery.error();
+    if (delivery->dead_lettered_to) wake_->notify(*delivery->dead_lettered_to);
+    if (!delivery->messages.empty()) return std::move(delivery->messages);
+    const std::int64_t next_visible_at_ms = delivery->next_visible_at_ms;
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return received;
+    if (now >= deadline) return std::move(delivery->messages);
     auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
     if (next_visible_at_ms > 0) {
       // An in-flight message comes back without anyone sending: wake up when it does.
@@ -343,9 +364,10 @@ Error SqliteQueue::stale_receipt(const std::string& text, bool message_exists) c
 Expected<std::vector<Status>> SqliteQueue::ack(const std::vector<std::string>& receipts) {
   TASKER_TRY(validate_batch_size(receipts.size(), "ack"));
   std::vector<Status> results;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   Statement& remove = statements_.remove;
   Status done = in_write_transaction(*connection_, [&]() -> Status {
+    mutex_.assert_held();
     results.clear();
     for (const std::string& text : receipts) {
       auto receipt = parse_receipt(text);
@@ -380,9 +402,10 @@ Status SqliteQueue::change_visibility(const std::string& text, std::chrono::seco
   auto receipt = parse_receipt(text);
   if (!receipt) return receipt.error();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     Statement& update = statements_.set_visibility;
     Status done = in_write_transaction(*connection_, [&]() -> Status {
+      mutex_.assert_held();
       update.bind(1, wall_clock_ms() + visibility.count() * 1000);
       update.bind(2, receipt->message_id);
       update.bind(3, queue_id_);
@@ -410,7 +433,7 @@ Status SqliteQueue::release(const std::string& receipt) {
 }
 
 Expected<QueueDepth> SqliteQueue::depth() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   Statement& depth = statements_.depth;
   depth.bind(1, queue_id_);
   depth.bind(2, wall_clock_ms());

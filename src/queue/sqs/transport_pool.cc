@@ -4,7 +4,7 @@ namespace tasker::sqs {
 
 TransportPool::Lease TransportPool::acquire() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!idle_.empty()) {
       auto transport = std::move(idle_.back());
       idle_.pop_back();
@@ -16,7 +16,7 @@ TransportPool::Lease TransportPool::acquire() {
 
 void TransportPool::give_back(std::unique_ptr<http::Transport> transport) {
   if (transport == nullptr) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(transport));
 }
 

@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "http/http_client.h"
+#include "util/mutex.h"
 
 namespace tasker::sqs {
 
@@ -36,16 +36,15 @@ class TransportPool {
   explicit TransportPool(Factory factory, std::size_t max_idle = 16)
       : factory_(std::move(factory)), max_idle_(max_idle) {}
 
-  Lease acquire();
+  Lease acquire() EXCLUDES(mutex_);
 
  private:
-  void give_back(std::unique_ptr<http::Transport> transport);
+  void give_back(std::unique_ptr<http::Transport> transport) EXCLUDES(mutex_);
 
   const Factory factory_;
   const std::size_t max_idle_;
-  /// Guards idle_.
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<http::Transport>> idle_;
+  Mutex mutex_;
+  std::vector<std::unique_ptr<http::Transport>> idle_ GUARDED_BY(mutex_);
 };
 
 }  // namespace tasker::sqs
