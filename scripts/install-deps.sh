@@ -6,7 +6,8 @@
 # and the development files of libcurl (OpenSSL flavour), OpenSSL, SQLite 3, nlohmann-json >= 3.10,
 # CLI11, fmt, prometheus-cpp, GoogleTest/GoogleMock and Google Benchmark; for the tests also Docker
 # Engine, a static busybox, the Distribution registry (docker-registry), htpasswd, clang with
-# libFuzzer, and Python 3 with moto[server] and boto3.
+# libFuzzer, universal-ctags (the function-length report), and Python 3 with moto[server] and
+# boto3.
 set -euo pipefail
 
 packages=(
@@ -14,7 +15,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   docker.io busybox-static docker-registry apache2-utils
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev universal-ctags
   curl ca-certificates procps iproute2 util-linux
 )
 

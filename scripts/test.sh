@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, starts the services the integration tests
 # need (tests/harness.sh), runs the fuzzers for a bounded time, the concurrency tests under
-# ThreadSanitizer, then the whole CTest suite under AddressSanitizer and UBSan.
+# ThreadSanitizer, then the whole CTest suite under AddressSanitizer and UBSan. The suite is built
+# with Clang, whose thread-safety analysis (-Werror=thread-safety) fails the build on a lock
+# mistake; the ThreadSanitizer build uses the default compiler (GCC on Debian), so both compile
+# every change.
 # Services it started are stopped on exit, even when tests fail.
 #
 #   scripts/test.sh                 everything
@@ -27,9 +30,11 @@ sanitize=${TASKER_SANITIZE-address,undefined}
 suite=build${sanitize:+-asan}
 suite_build=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 [ -z "$sanitize" ] || suite_build=("${sanitizer_build[@]}")
-cmake -S . -B "$suite" -G Ninja "${suite_build[@]}" -DTASKER_SANITIZE="$sanitize" \
+CC=clang CXX=clang++ cmake -S . -B "$suite" -G Ninja "${suite_build[@]}" -DTASKER_SANITIZE="$sanitize" \
   -DTASKER_BENCH=OFF >/dev/null
 cmake --build "$suite" -j "$jobs"
+# A report, not a gate: the functions a reviewer should look at first.
+scripts/longest_functions.py --top 5
 
 # The tests of threaded code (agent, master, SQLite queue), alone, with ThreadSanitizer.
 tsan=${TASKER_TSAN:-1}
