@@ -220,7 +220,7 @@ Expected<http::Response> DockerClient::call(http::Request request, std::string_v
   auto response = lease().transport->perform(request);
   if (response) return response;
   const Error& error = response.error();
-  if (error.message == "aborted" || error.kind == ErrorKind::kTimeout) return error;
+  if (error.kind == ErrorKind::kCancelled || error.kind == ErrorKind::kTimeout) return error;
   if (error.kind == ErrorKind::kUnavailable) {
     return Error::unavailable(unreachable_message(endpoint_, error.message));
   }

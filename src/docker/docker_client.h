@@ -114,7 +114,7 @@ class DockerClient {
   Status start_container(const std::string& id);
 
   /// Waits for the container to stop and returns its exit code. Gives up with kTimeout after
-  /// `timeout` (zero: never), and with kInternal "aborted" as soon as `abort_if` is true.
+  /// `timeout` (zero: never), and with kCancelled as soon as `abort_if` is true.
   Expected<int> wait_container(const std::string& id, std::chrono::milliseconds timeout,
                                const std::function<bool()>& abort_if);
 

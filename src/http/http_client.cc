@@ -203,7 +203,7 @@ Expected<Response> CurlTransport::perform(const Request& request) {
   // Don't leave the secret in the handle longer than the request.
   curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
 
-  if (transfer.aborted) return Error::internal("aborted");
+  if (transfer.aborted) return Error::cancelled("aborted");
   if (code != CURLE_OK) return curl_error(code, request, error_buffer);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
