@@ -3,7 +3,6 @@
 # stops only what it started, by pid.
 #
 #   tests/harness.sh start    start services; prints the environment to source ("export ...")
-#   tests/harness.sh ensure   restart the Docker daemon it started if that died (CTest fixture)
 #   tests/harness.sh restart-docker   stop and start its private daemon (fault tests)
 #   tests/harness.sh stop     stop everything it started
 #
@@ -144,14 +143,6 @@ case "${1:-}" in
     setup_fauxqs
     cat "$env_file"
     ;;
-  ensure)
-    # Called before each integration suite: a private daemon that died under load is restarted.
-    if [ -f "$dir/dockerd.pid" ] && ! docker_answers "unix://$dir/docker.sock"; then
-      log "private dockerd is not answering; restarting it"
-      stop_one dockerd
-      start_dockerd
-    fi
-    ;;
   restart-docker)
     # For fault tests: stop the private dockerd this harness started and start it again.
     [ -f "$dir/dockerd.pid" ] || { log "no private dockerd to restart (a reused daemon is not ours)"; exit 1; }
@@ -162,7 +153,7 @@ case "${1:-}" in
     for name in fauxqs registry moto dockerd; do stop_one "$name"; done
     ;;
   *)
-    echo "usage: $0 start|ensure|restart-docker|stop" >&2
+    echo "usage: $0 start|restart-docker|stop" >&2
     exit 2
     ;;
 esac

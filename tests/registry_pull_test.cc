@@ -7,6 +7,7 @@
 
 #include "docker/registry_auth.h"
 #include "docker_test_support.h"
+#include "testing/process.h"
 
 namespace tasker::docker {
 namespace {
@@ -21,6 +22,23 @@ std::string base64(const std::string& text) {
                                 static_cast<int>(text.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
+}
+
+// `text` as one single-quoted shell word.
+std::string shell_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Runs the docker CLI on the harness's daemon (DOCKER_HOST) with `arguments`, feeding `input` on
+// standard input; fails with the CLI's output, which never holds `input`.
+::testing::AssertionResult docker_cli(const std::string& arguments, const std::string& input = "") {
+  const auto run = tasker::testing::run_command("printf '%s' " + shell_quoted(input) +
+                                                " | docker " + arguments + " 2>&1");
+  if (run.status == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "docker " << arguments << " exited " << run.status << ": " << run.output;
 }
 
 // Pulls from the harness's registry (docker-registry with htpasswd auth on 127.0.0.1), into
@@ -40,21 +58,25 @@ class RegistryPullTest : public ::testing::Test {
     agent_ = tasker::testing::test_agent_name();
     pushed_ = registry_ + "/tasker/busybox:pulltest";
 
-    // Put the test image in the registry, then drop the local copy so a run must pull it.
-    ASSERT_TRUE(client_->tag_image(image, pushed_));
-    auto pushed = client_->push_image(pushed_, encode_registry_auth(user_, password_, registry_));
-    ASSERT_TRUE(pushed) << pushed.error().message;
-    ASSERT_TRUE(client_->remove_image(pushed_));
-    ASSERT_FALSE(*client_->image_exists(pushed_));
-
     config_dir_ = std::filesystem::temp_directory_path() / ("tasker-docker-config-" + agent_);
     std::filesystem::create_directories(config_dir_);
+
+    // Put the test image in the registry with the docker CLI (logged in with a config of its
+    // own), then drop the local copy so a run must pull it.
+    const std::string cli_config = "--config " + shell_quoted((config_dir_ / "cli").string());
+    ASSERT_TRUE(docker_cli("tag " + shell_quoted(image) + " " + shell_quoted(pushed_)));
+    ASSERT_TRUE(docker_cli(cli_config + " login --username " + shell_quoted(user_) +
+                               " --password-stdin " + shell_quoted(registry_),
+                           password_));
+    ASSERT_TRUE(docker_cli(cli_config + " push " + shell_quoted(pushed_)));
+    ASSERT_TRUE(docker_cli("rmi --force " + shell_quoted(pushed_)));
+    ASSERT_FALSE(*client_->image_exists(pushed_));
   }
 
   void TearDown() override {
     if (!client_) return;
     EXPECT_TRUE(containers_of(*client_, agent_).empty()) << "containers left by " << agent_;
-    (void)client_->remove_image(pushed_);
+    (void)docker_cli("rmi --force " + shell_quoted(pushed_));
     std::filesystem::remove_all(config_dir_);
   }
 

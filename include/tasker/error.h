@@ -17,6 +17,8 @@ enum class ErrorKind {
   kUnavailable,   ///< A dependency (daemon, endpoint) cannot be reached at all.
   kNoSpace,       ///< The disk holding a queue or journal is full: retrying cannot help until
                   ///< someone frees space, so a run stops (and resumes once there is room).
+  kCancelled,     ///< The caller gave the operation up (its abort_if said so): not a failure
+                  ///< of the thing called, and not retried as one.
   kInternal,      ///< Anything else: a bug or an unexpected answer.
 };
 
@@ -39,6 +41,7 @@ struct Error {
   static Error timeout(std::string m) { return {ErrorKind::kTimeout, std::move(m)}; }
   static Error unavailable(std::string m) { return {ErrorKind::kUnavailable, std::move(m)}; }
   static Error no_space(std::string m) { return {ErrorKind::kNoSpace, std::move(m)}; }
+  static Error cancelled(std::string m) { return {ErrorKind::kCancelled, std::move(m)}; }
   static Error internal(std::string m) { return {ErrorKind::kInternal, std::move(m)}; }
 };
 

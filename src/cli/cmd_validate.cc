@@ -1,9 +1,9 @@
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <unordered_map>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "model/line_reader.h"
 #include "tasker/task.h"
 
@@ -15,18 +15,12 @@ std::function<int()> setup_validate(CLI::App& command) {
       ->capture_default_str();
   return [path] {
     std::ifstream file;
-    if (*path != "-") {
-      file.open(*path, std::ios::binary);
-      if (!file) {
-        std::cerr << "tasker validate: cannot open " << *path << ": " << std::strerror(errno) << "\n";
-        return 2;
-      }
-    }
-    std::istream& input = *path == "-" ? std::cin : file;
+    auto input = open_input(*path, file);
+    if (!input) return fail("validate", input.error());
 
     // Every line is checked and every bad one reported; the first line of each id is remembered
     // so a repeated id names where it was first seen.
-    LineReader reader(input, kMaxMessageBytes);
+    LineReader reader(**input, kMaxMessageBytes);
     LineReader::Line line;
     std::unordered_map<std::string, std::size_t> first_line_of_id;
     std::size_t tasks = 0;
@@ -49,7 +43,7 @@ std::function<int()> setup_validate(CLI::App& command) {
       }
     }
     std::cerr << tasks << " tasks checked, " << invalid << " invalid\n";
-    return invalid == 0 ? 0 : 1;
+    return invalid == 0 ? kExitOk : kExitTaskFailed;
   };
 }
 

@@ -48,6 +48,51 @@ std::string daemon_message(const http::Response& response) {
   return message;
 }
 
+// A pull's progress stream, fed in chunks: JSON lines, of which the first carrying `error` (or
+// `errorDetail`) says why the pull failed. Keeps the stream's first bytes too, which hold the
+// daemon's message when the answer is not a 2xx.
+class ProgressStream {
+ public:
+  void consume(std::string_view chunk) {
+    if (head_.size() < kHeadBytes) head_.append(chunk.substr(0, kHeadBytes - head_.size()));
+    for (char c : chunk) {
+      if (c != '\n') {
+        if (line_.size() < kMaxLineBytes) line_.push_back(c);
+        continue;
+      }
+      read_line();
+      line_.clear();
+    }
+  }
+  /// Reads a last line the stream did not end with a newline.
+  void end() {
+    if (!line_.empty()) consume("\n");
+  }
+  const std::string& head() const { return head_; }
+  /// The first error the stream reported, or "".
+  const std::string& error() const { return error_; }
+
+ private:
+  static constexpr std::size_t kHeadBytes = 4096;
+  static constexpr std::size_t kMaxLineBytes = 1u << 20;
+
+  void read_line() {
+    if (!error_.empty()) return;
+    auto json = json_util::parse_object(line_);
+    if (!json) return;
+    if (auto it = json->find("error"); it != json->end() && it->is_string()) {
+      error_ = it->get<std::string>();
+    } else if (auto detail = json->find("errorDetail");
+               detail != json->end() && detail->is_object() && detail->contains("message")) {
+      error_ = detail->value("message", "unknown error");
+    }
+  }
+
+  std::string line_;
+  std::string head_;
+  std::string error_;
+};
+
 std::unique_ptr<http::Transport> curl_transport(const Endpoint& endpoint) {
   http::CurlTransport::Options options;
   options.unix_socket = endpoint.unix_socket;
@@ -162,7 +207,7 @@ DockerClient::~DockerClient() = default;
 
 DockerClient::Lease DockerClient::lease() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!idle_.empty()) {
       auto transport = std::move(idle_.back());
       idle_.pop_back();
@@ -173,13 +218,13 @@ DockerClient::Lease DockerClient::lease() {
 }
 
 void DockerClient::give_back(std::unique_ptr<http::Transport> transport) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (idle_.size() < kMaxIdleTransports) idle_.push_back(std::move(transport));
 }
 
 Expected<std::string> DockerClient::api_version() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (version_) return *version_;
   }
   auto response = ping_daemon();
@@ -188,7 +233,7 @@ Expected<std::string> DockerClient::api_version() {
   if (daemon_version.empty()) daemon_version = std::string(kMinApiVersion);
   auto version = negotiate_api_version(daemon_version);
   if (!version) return version.error();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   version_ = *version;
   return *version;
 }
@@ -220,7 +265,7 @@ Expected<http::Response> DockerClient::call(http::Request request, std::string_v
   auto response = lease().transport->perform(request);
   if (response) return response;
   const Error& error = response.error();
-  if (error.message == "aborted" || error.kind == ErrorKind::kTimeout) return error;
+  if (error.kind == ErrorKind::kCancelled || error.kind == ErrorKind::kTimeout) return error;
   if (error.kind == ErrorKind::kUnavailable) {
     return Error::unavailable(unreachable_message(endpoint_, error.message));
   }
@@ -274,45 +319,25 @@ Expected<http::Response> DockerClient::short_call(std::string method, const std:
 Status DockerClient::stream_progress(http::Request request, std::string_view path,
                                      std::string_view what) {
   // The daemon answers 200 at once and reports failures as `{"error": ...}` lines later on.
-  std::string line;
-  std::string head;  // The first bytes, which hold the message of a non-2xx answer.
-  std::string stream_error;
-  auto consume = [&](std::string_view chunk) {
-    if (head.size() < 4096) head.append(chunk.substr(0, 4096 - head.size()));
-    for (char c : chunk) {
-      if (c != '\n') {
-        if (line.size() < (1u << 20)) line.push_back(c);
-        continue;
-      }
-      if (auto json = json_util::parse_object(line); json && stream_error.empty()) {
-        if (auto it = json->find("error"); it != json->end() && it->is_string()) {
-          stream_error = it->get<std::string>();
-        } else if (auto detail = json->find("errorDetail");
-                   detail != json->end() && detail->is_object() && detail->contains("message")) {
-          stream_error = detail->value("message", "unknown error");
-        }
-      }
-      line.clear();
-    }
-  };
+  ProgressStream progress;
   request.timeout = std::chrono::milliseconds(0);
-  request.on_body = [&consume](std::string_view chunk) {
-    consume(chunk);
+  request.on_body = [&progress](std::string_view chunk) {
+    progress.consume(chunk);
     return true;
   };
   auto response = call(std::move(request), path);
   if (!response) return response.error();
   if (!success(*response)) {
     http::Response with_body = *response;
-    with_body.body = head;
+    with_body.body = progress.head();
     Error error = response_error(with_body, what);
     if (error.kind == ErrorKind::kInternal && looks_not_found(error.message)) {
       error.kind = ErrorKind::kNotFound;
     }
     return error;
   }
-  if (!line.empty()) consume("\n");
-  if (!stream_error.empty()) {
+  progress.end();
+  if (const std::string& stream_error = progress.error(); !stream_error.empty()) {
     const std::string message = std::string(what) + ": " + stream_error;
     if (looks_denied(stream_error)) return Error::denied(message);
     if (looks_not_found(stream_error)) return Error::not_found(message);
@@ -331,34 +356,6 @@ Status DockerClient::pull_image(const std::string& image,
                          "/images/create?fromImage=" + http::url_encode(name.repository) +
                              "&tag=" + http::url_encode(name.tag),
                          "pull " + image);
-}
-
-Status DockerClient::push_image(const std::string& image,
-                                const std::optional<std::string>& registry_auth) {
-  const auto name = split_image_for_pull(image);
-  http::Request request;
-  request.method = "POST";
-  // The daemon insists on the header even for a registry without auth.
-  request.headers.emplace_back("X-Registry-Auth", registry_auth.value_or("e30="));
-  return stream_progress(std::move(request),
-                         "/images/" + name.repository + "/push?tag=" + http::url_encode(name.tag),
-                         "push " + image);
-}
-
-Status DockerClient::tag_image(const std::string& source, const std::string& target) {
-  const auto name = split_image_for_pull(target);
-  auto response =
-      short_call("POST",
-                 "/images/" + source + "/tag?repo=" + http::url_encode(name.repository) +
-                     "&tag=" + http::url_encode(name.tag),
-                 "tag " + source + " as " + target);
-  return response ? Status::success() : Status(response.error());
-}
-
-Status DockerClient::remove_image(const std::string& image) {
-  auto response =
-      short_call("DELETE", "/images/" + image + "?force=1", "remove image " + image, {404});
-  return response ? Status::success() : Status(response.error());
 }
 
 Expected<std::string> DockerClient::create_container(const nlohmann::json& config) {

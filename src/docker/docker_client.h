@@ -4,7 +4,6 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "http/http_client.h"
 #include "tasker/error.h"
+#include "util/mutex.h"
 
 namespace tasker::docker {
 
@@ -90,15 +90,6 @@ class DockerClient {
   /// kNotFound.
   Status pull_image(const std::string& image, const std::optional<std::string>& registry_auth);
 
-  /// Pushes a local image to its registry, reading the whole progress stream.
-  Status push_image(const std::string& image, const std::optional<std::string>& registry_auth);
-
-  /// Gives a local image another name (`docker tag`).
-  Status tag_image(const std::string& source, const std::string& target);
-
-  /// Removes a local image name (`docker rmi -f`); a missing image is not an error.
-  Status remove_image(const std::string& image);
-
   /// Creates a container from a ContainerCreate body; returns its id. A missing image is
   /// kNotFound.
   Expected<std::string> create_container(const nlohmann::json& config);
@@ -114,7 +105,7 @@ class DockerClient {
   Status start_container(const std::string& id);
 
   /// Waits for the container to stop and returns its exit code. Gives up with kTimeout after
-  /// `timeout` (zero: never), and with kInternal "aborted" as soon as `abort_if` is true.
+  /// `timeout` (zero: never), and with kCancelled as soon as `abort_if` is true.
   Expected<int> wait_container(const std::string& id, std::chrono::milliseconds timeout,
                                const std::function<bool()>& abort_if);
 
@@ -151,15 +142,15 @@ class DockerClient {
   /// Asks `/_ping`; any failure to get a 200 means the daemon is unreachable.
   Expected<http::Response> ping_daemon();
 
-  /// Reads a pull or push progress stream and fails on the first `error` line in it.
+  /// Reads a pull's progress stream and fails on the first `error` line in it.
   Status stream_progress(http::Request request, std::string_view path, std::string_view what);
 
   Endpoint endpoint_;
   TransportFactory make_transport_;
 
-  std::mutex mutex_;  // Guards version_ and idle_.
-  std::optional<std::string> version_;
-  std::vector<std::unique_ptr<http::Transport>> idle_;
+  Mutex mutex_;  // Guards the negotiated version and the pool of idle transports.
+  std::optional<std::string> version_ GUARDED_BY(mutex_);
+  std::vector<std::unique_ptr<http::Transport>> idle_ GUARDED_BY(mutex_);
 };
 
 /// The one-line reason for a failure to reach the daemon at `endpoint`.

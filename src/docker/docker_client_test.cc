@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <deque>
+#include <thread>
+
+#include "testing/loopback_http_server.h"
 
 namespace tasker::docker {
 namespace {
@@ -133,6 +138,29 @@ TEST_F(DockerClientTest, UnreachableDaemonIsUnavailable) {
   EXPECT_EQ(status.error().message.rfind("docker daemon unreachable at unix:///tmp/x.sock: ", 0),
             0u);
   EXPECT_TRUE(status.error().transient());
+}
+
+// Given a wait the caller gives up (the agent stopping), the client should say so as kCancelled,
+// not as a daemon that dropped the connection.
+TEST(DockerClientCancelTest, WaitGivenUpByTheCallerIsCancelled) {
+  std::atomic<bool> waiting{false};
+  std::atomic<bool> released{false};
+  testing::LoopbackHttpServer daemon([&](const testing::LoopbackHttpServer::Request& request) {
+    if (request.target.find("/wait") == std::string::npos) return std::make_pair(200, "OK");
+    waiting = true;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!released && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return std::make_pair(200, R"({"StatusCode":0})");
+  });
+  DockerClient client(*parse_docker_host("tcp://" + daemon.url().substr(7)));
+  auto exit = client.wait_container("abc", std::chrono::milliseconds(0),
+                                    [&waiting] { return waiting.load(); });
+  released = true;
+  ASSERT_FALSE(exit);
+  EXPECT_EQ(exit.error().kind, ErrorKind::kCancelled);
+  EXPECT_FALSE(exit.error().transient());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <variant>
+
 #include "docker/log_stream.h"
 #include "docker/output_tail.h"
 #include "docker/registry_auth.h"
@@ -11,11 +13,19 @@ namespace tasker::docker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 // How long the daemon may take to open a created container's output stream.
-constexpr std::chrono::milliseconds kAttachLimit{60000};
+constexpr milliseconds kAttachLimit{60000};
 // How long the output stream may lag behind the container's exit before it is abandoned.
-constexpr std::chrono::seconds kStreamDrainLimit{10};
+constexpr milliseconds kStreamDrainLimit{10000};
+// How long the output stream may run on when there is no exit to wait for (the container never
+// started, was killed, or the daemon failed).
+constexpr milliseconds kNoExitDrainLimit{2000};
+// The exit code of a SIGKILLed process: the OOM killer's, unless tasker sent it.
+constexpr int kKilledExitCode = 137;
+// How long the remover waits before its one retry when the daemon may be restarting.
+constexpr milliseconds kRemovalRetryPause{500};
 
 std::string format_seconds(double seconds) { return fmt::format("{:g} s", seconds); }
 
@@ -32,21 +42,103 @@ RunOutcome failed(const Task& task, std::string error_class, std::string reason)
   return RunOutcome{TaskResult::failure(task.id, std::move(error_class), std::move(reason)), false};
 }
 
+// The agent is stopping: the task goes back to the queue for another agent.
+RunOutcome cancelled(const Task& task) {
+  return retryable(task, "cancelled", "cancelled: the agent is stopping");
+}
+
+RunOutcome image_not_found(const Task& task) {
+  return failed(task, "image", "image not found: " + task.image);
+}
+
 // A client error reads "what failed: why"; a task's reason wants only the why.
 std::string without_context(const std::string& message) {
   const auto colon = message.find(": ");
   return colon == std::string::npos ? message : message.substr(colon + 2);
 }
 
-bool environment_failure(const Error& error) {
-  return error.kind == ErrorKind::kUnavailable || error.kind == ErrorKind::kTransient ||
-         error.kind == ErrorKind::kTimeout;
-}
-
 // A docker call failed in a way that is not the task's fault.
 RunOutcome docker_failure(const Task& task, const Error& error) {
-  if (environment_failure(error)) return retryable(task, "docker", error.message);
+  if (error.transient()) return retryable(task, "docker", error.message);
   return failed(task, "docker", error.message);
+}
+
+// Why the container could not be created, the image having been pulled if it was missing.
+RunOutcome create_failure(const Task& task, const Error& error) {
+  if (error.kind == ErrorKind::kInvalidInput) {
+    return failed(task, "invalid-task", "invalid task: " + error.message);
+  }
+  if (error.kind == ErrorKind::kNotFound) return image_not_found(task);
+  return docker_failure(task, error);
+}
+
+// Why the created container could not be started.
+RunOutcome start_failure(const Task& task, const Error& error) {
+  if (error.transient()) return retryable(task, "docker", error.message);
+  return failed(task, "start", "cannot start container: " + without_context(error.message));
+}
+
+// The task's time limit: its own `timeout`, else the runtime's default, else none.
+std::optional<milliseconds> time_limit(const Task& task, const DockerRuntimeOptions& options) {
+  if (task.timeout_seconds) {
+    return milliseconds(static_cast<std::int64_t>(*task.timeout_seconds * 1000));
+  }
+  return options.default_timeout;
+}
+
+// Logs a container left behind: a removal is off the task's path, so nobody else hears of it.
+void warn_not_removed(const std::string& container_id, const Error& error) {
+  log::warn("could not remove container {}: {}", container_id.substr(0, 12), error.message);
+}
+
+// tasker's labels: the container is tasker's, of this task, run and agent.
+nlohmann::json container_labels(const Task& task, const RunContext& context) {
+  nlohmann::json labels = {{std::string(kTaskerLabel), "1"},
+                           {std::string(kTaskIdLabel), task.id},
+                           {std::string(kAgentLabel), context.agent}};
+  if (task.run_id) labels[std::string(kRunIdLabel)] = *task.run_id;
+  return labels;
+}
+
+// The task's bind mounts as the API's Mounts. Mounts rather than Binds: a bind source that does
+// not exist is an error, where Binds would create it on the host as an empty root-owned directory.
+nlohmann::json bind_mounts(const Task& task) {
+  nlohmann::json mounts = nlohmann::json::array();
+  for (const auto& spec : task.mounts) {
+    auto mount = parse_mount(spec);
+    if (!mount) continue;  // validate() refused it before any container is made.
+    mounts.push_back({{"Type", "bind"},
+                      {"Source", mount->source},
+                      {"Target", mount->target},
+                      {"ReadOnly", mount->read_only}});
+  }
+  return mounts;
+}
+
+// The HostConfig: no log driver, the limits, privileges, mounts and network.
+nlohmann::json host_config(const Task& task, const DockerRuntimeOptions& options) {
+  nlohmann::json host = {{"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}};
+  if (const auto memory = task.memory_bytes ? task.memory_bytes : options.limits.memory_bytes) {
+    // Swap equal to memory: the limit is real and a task over it is OOM-killed, not swapped.
+    host["Memory"] = *memory;
+    host["MemorySwap"] = *memory;
+  }
+  if (const auto cpus = task.cpus ? task.cpus : options.limits.cpus) {
+    host["NanoCpus"] = static_cast<std::int64_t>(*cpus * 1e9);
+  }
+  if (options.limits.pids) host["PidsLimit"] = *options.limits.pids;
+  const bool privileged = task.privileged.value_or(false);
+  if (privileged) host["Privileged"] = true;
+  if (options.no_new_privileges && !privileged) {
+    host["SecurityOpt"] = nlohmann::json::array({"no-new-privileges"});
+  }
+  if (!task.mounts.empty()) host["Mounts"] = bind_mounts(task);
+  if (task.network) {
+    host["NetworkMode"] = *task.network;
+  } else if (options.default_network) {
+    host["NetworkMode"] = *options.default_network;
+  }
+  return host;
 }
 
 // The attach stream of one container, read on its own thread: decodes the frames into bounded
@@ -69,58 +161,64 @@ class OutputReader {
   }
 
   /// Waits up to `limit` until the stream is open (true) or has failed to open (false).
-  bool wait_open(std::chrono::milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, limit, [this] { return opened_ || ended_; });
+  bool wait_open(milliseconds limit) EXCLUDES(mutex_) {
+    const auto deadline = CondVar::Clock::now() + limit;
+    MutexLock lock(mutex_);
+    while (!opened_ && !ended_ && changed_.wait_until(mutex_, deadline)) {
+    }
     return opened_;
   }
 
   /// Waits up to `limit` for the stream to end, then abandons it; returns its status.
-  Status finish(std::chrono::milliseconds limit) {
+  Status finish(milliseconds limit) EXCLUDES(mutex_) {
+    const auto deadline = CondVar::Clock::now() + limit;
     {
-      std::unique_lock lock(mutex_);
-      if (!cv_.wait_for(lock, limit, [this] { return ended_; })) {
-        abandon_ = true;
+      MutexLock lock(mutex_);
+      while (!ended_ && changed_.wait_until(mutex_, deadline)) {
       }
+      if (!ended_) abandon_ = true;
     }
     thread_.join();
+    MutexLock lock(mutex_);
     return status_;
   }
 
+  /// The tails, complete once finish() has returned.
   OutputTail& out() { return stdout_; }
   OutputTail& err() { return stderr_; }
 
  private:
-  void read(DockerClient& client, const std::string& id) {
+  void read(DockerClient& client, const std::string& id) EXCLUDES(mutex_) {
     Status status = client.attach_container(
         id,
         [this] {
-          std::lock_guard lock(mutex_);
+          MutexLock lock(mutex_);
           opened_ = true;
-          cv_.notify_all();
+          changed_.notify_all();
         },
         [this](std::string_view chunk) {
           if (stream_status_) stream_status_ = decoder_.feed(chunk);
         },
         [this] { return abandon_.load(); });
     if (status && !stream_status_) status = stream_status_;
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     status_ = std::move(status);
     ended_ = true;
-    cv_.notify_all();
+    changed_.notify_all();
   }
 
+  // Written by the reader thread only, and read by others once it has been joined.
   OutputTail stdout_;
   OutputTail stderr_;
   LogStreamDecoder decoder_;
-  Status stream_status_;  // Written by the reader thread only.
+  Status stream_status_;
   std::atomic<bool> abandon_{false};
 
-  std::mutex mutex_;  // Guards opened_, ended_ and status_.
-  std::condition_variable cv_;
-  bool opened_ = false;
-  bool ended_ = false;
-  Status status_;
+  Mutex mutex_;  // Guards what the reader thread tells the runtime: open, ended, and how.
+  CondVar changed_;
+  bool opened_ GUARDED_BY(mutex_) = false;
+  bool ended_ GUARDED_BY(mutex_) = false;
+  Status status_ GUARDED_BY(mutex_);
   std::thread thread_;  // Reads the attach stream until the container's output ends.
 };
 
@@ -128,48 +226,14 @@ class OutputReader {
 
 nlohmann::json container_config(const Task& task, const RunContext& context,
                                 const DockerRuntimeOptions& options) {
-  nlohmann::json labels = {{std::string(kTaskerLabel), "1"},
-                           {std::string(kTaskIdLabel), task.id},
-                           {std::string(kAgentLabel), context.agent}};
-  if (task.run_id) labels[std::string(kRunIdLabel)] = *task.run_id;
-
-  nlohmann::json host = {{"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}};
-  if (const auto memory = task.memory_bytes ? task.memory_bytes : options.limits.memory_bytes) {
-    // Swap equal to memory: the limit is real and a task over it is OOM-killed, not swapped.
-    host["Memory"] = *memory;
-    host["MemorySwap"] = *memory;
-  }
-  if (const auto cpus = task.cpus ? task.cpus : options.limits.cpus) {
-    host["NanoCpus"] = static_cast<std::int64_t>(*cpus * 1e9);
-  }
-  if (options.limits.pids) host["PidsLimit"] = *options.limits.pids;
-  const bool privileged = task.privileged.value_or(false);
-  if (privileged) host["Privileged"] = true;
-  if (options.no_new_privileges && !privileged) {
-    host["SecurityOpt"] = nlohmann::json::array({"no-new-privileges"});
-  }
-  if (!task.mounts.empty()) {
-    // Mounts rather than Binds: a bind source that does not exist is an error, where Binds would
-    // create it on the host as an empty root-owned directory.
-    auto& mounts = host["Mounts"] = nlohmann::json::array();
-    for (const auto& spec : task.mounts) {
-      auto mount = parse_mount(spec);
-      if (!mount) continue;  // validate() refused it before any container is made.
-      mounts.push_back({{"Type", "bind"},
-                        {"Source", mount->source},
-                        {"Target", mount->target},
-                        {"ReadOnly", mount->read_only}});
-    }
-  }
-  if (task.network) {
-    host["NetworkMode"] = *task.network;
-  } else if (options.default_network) {
-    host["NetworkMode"] = *options.default_network;
-  }
-
-  nlohmann::json config = {{"Image", task.image},  {"Labels", labels},     {"AttachStdin", false},
-                           {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false},
-                           {"OpenStdin", false},   {"HostConfig", host}};
+  nlohmann::json config = {{"Image", task.image},
+                           {"Labels", container_labels(task, context)},
+                           {"AttachStdin", false},
+                           {"AttachStdout", true},
+                           {"AttachStderr", true},
+                           {"Tty", false},
+                           {"OpenStdin", false},
+                           {"HostConfig", host_config(task, options)}};
   if (!task.argv.empty()) config["Cmd"] = task.argv;
   if (task.entrypoint) {
     // An empty entrypoint clears the image's, which the API spells [""].
@@ -185,6 +249,197 @@ nlohmann::json container_config(const Task& task, const RunContext& context,
   return config;
 }
 
+// One task's run on the daemon. The steps, in order: check the task, create the container
+// (pulling a missing image once), attach to its output, start it and wait for its exit within
+// the time limit, turn the exit into an outcome (telling an OOM kill from a plain exit), and
+// remove the container, whatever happened.
+class DockerRuntime::Run {
+ public:
+  Run(DockerRuntime& runtime, const Task& task, const RunContext& context, std::stop_token stop)
+      : runtime_(runtime),
+        client_(runtime.client_),
+        options_(runtime.options_),
+        task_(task),
+        context_(context),
+        stop_(std::move(stop)),
+        time_limit_(time_limit(task, options_)) {}
+
+  /// Runs every step and returns the outcome with the output's tails.
+  RunDetail execute() {
+    if (auto valid = validate(task_); !valid) {
+      return finish(failed(task_, "invalid-task", "invalid task: " + valid.error().message));
+    }
+    if (auto not_created = create()) return finish(std::move(*not_created));
+    RunOutcome outcome = run_container();
+    runtime_.remove_later(container_id_);
+    return finish(std::move(outcome));
+  }
+
+ private:
+  // How a started container ended: its exit code, or the outcome that stands for one (cancelled,
+  // timed out, refused to start, daemon trouble).
+  using Ending = std::variant<int, RunOutcome>;
+
+  // Creates the container, pulling the image once when the daemon has not got it; the outcome
+  // when the run ends here.
+  std::optional<RunOutcome> create() {
+    const nlohmann::json config = container_config(task_, context_, options_);
+    auto created = client_.create_container(config);
+    if (!created && created.error().kind == ErrorKind::kNotFound) {
+      if (Status pulled = runtime_.ensure_image(task_.image); !pulled) {
+        return pull_failure(pulled.error());
+      }
+      created = client_.create_container(config);
+    }
+    if (!created) return create_failure(task_, created.error());
+    container_id_ = *created;
+    return std::nullopt;
+  }
+
+  // Why the image could not be pulled, said so the user knows what to fix.
+  RunOutcome pull_failure(const Error& error) const {
+    switch (error.kind) {
+      case ErrorKind::kNotFound:
+        return image_not_found(task_);
+      case ErrorKind::kDenied:
+        return failed(task_, "pull",
+                      "pull denied for " + task_.image + ": " + without_context(error.message) +
+                          " (check the credentials for " + registry_of(task_.image) + " in " +
+                          runtime_.docker_config() + ")");
+      case ErrorKind::kInvalidInput:
+        return failed(task_, "pull", error.message);
+      default:
+        if (error.transient()) return docker_failure(task_, error);
+        return failed(task_, "pull",
+                      "pull failed for " + task_.image + ": " + without_context(error.message));
+    }
+  }
+
+  // Attaches before the start, so not a byte of a short-lived container's output is lost, then
+  // starts, waits, and reads the outcome with the output's tails.
+  RunOutcome run_container() {
+    OutputReader output(client_, container_id_, options_.output_tail_bytes);
+    if (!output.wait_open(kAttachLimit)) return attach_failure(output.finish(milliseconds(0)));
+    const Ending ending = start_and_wait();
+    const int* exit_code = std::get_if<int>(&ending);
+    Status stream = output.finish(exit_code ? kStreamDrainLimit : kNoExitDrainLimit);
+    detail_.stdout_tail = output.out().tail();
+    detail_.stderr_tail = output.err().tail();
+    if (!exit_code) return std::get<RunOutcome>(ending);
+    RunOutcome outcome = exit_outcome(*exit_code, output);
+    if (!stream) {
+      log::warn("task {}: output stream of container {} ended badly: {}", task_.id, short_id(),
+                stream.error().message);
+    }
+    return outcome;
+  }
+
+  // The output stream did not open in time, or failed to.
+  RunOutcome attach_failure(const Status& attach) const {
+    if (!attach) return docker_failure(task_, attach.error());
+    return docker_failure(task_, Error::timeout("docker daemon at " + client_.endpoint().address +
+                                                " did not open the output stream of container " +
+                                                short_id() + " within " +
+                                                std::to_string(kAttachLimit.count() / 1000) +
+                                                " s"));
+  }
+
+  // Starts the container and waits for its exit with what is left of the time limit.
+  Ending start_and_wait() {
+    if (stop_.stop_requested()) return cancelled(task_);
+    if (Status started = client_.start_container(container_id_); !started) {
+      return start_failure(task_, started.error());
+    }
+    auto exit = client_.wait_container(container_id_, time_left(),
+                                       [this] { return stop_.stop_requested(); });
+    if (exit) return *exit;
+    return wait_failure(exit.error());
+  }
+
+  // What is left of the time limit since the run began (at least 1 ms); zero for no limit.
+  milliseconds time_left() const {
+    if (!time_limit_) return milliseconds(0);
+    const auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started_);
+    return std::max(milliseconds(1), *time_limit_ - elapsed);
+  }
+
+  // The wait ended without an exit: the agent stopping or the time limit kill the container.
+  RunOutcome wait_failure(const Error& error) {
+    if (stop_.stop_requested()) {
+      (void)client_.kill_container(container_id_);
+      return cancelled(task_);
+    }
+    if (error.kind == ErrorKind::kTimeout && time_limit_) {
+      (void)client_.kill_container(container_id_);
+      const double seconds = task_.timeout_seconds.value_or(time_limit_->count() / 1000.0);
+      return failed(task_, "timeout", "timeout after " + format_seconds(seconds));
+    }
+    return docker_failure(task_, error);
+  }
+
+  // The outcome of an exit: success with the last stdout line, out of memory, or the code with
+  // the last stderr line.
+  RunOutcome exit_outcome(int exit_code, OutputReader& output) {
+    RunOutcome outcome;
+    if (exit_code == 0) {
+      outcome = RunOutcome{TaskResult::success(task_.id, output.out().last_line()), false};
+    } else if (oom_killed(exit_code)) {
+      outcome = failed(task_, "oom", oom_reason());
+    } else {
+      const std::string last_error = output.err().last_line();
+      outcome = failed(task_, "exit",
+                       "exit code " + std::to_string(exit_code) +
+                           (last_error.empty() ? "" : ": " + last_error));
+    }
+    outcome.result.exit_code = exit_code;
+    return outcome;
+  }
+
+  // Whether the kernel's OOM killer ended the container. A SIGKILL that tasker did not send, to a
+  // task with a memory limit, is the OOM killer's: the daemon may record the OOM event only after
+  // the exit, or under load never (seen on CI), so its record is not waited for. Any other failed
+  // exit of a task with a limit, and a SIGKILL of a task without one, asks the daemon.
+  bool oom_killed(int exit_code) {
+    const bool killed = exit_code == kKilledExitCode;
+    if (killed && task_.memory_bytes) return true;
+    if (!killed && !task_.memory_bytes) return false;
+    auto state = client_.inspect_container(container_id_);
+    return state && state->oom_killed;
+  }
+
+  std::string oom_reason() const {
+    const auto limit = task_.memory_bytes ? task_.memory_bytes : options_.limits.memory_bytes;
+    if (!limit) return "out of memory (killed by the kernel's OOM killer)";
+    return "out of memory (limit " + format_mib(*limit) + ")";
+  }
+
+  // Completes the result with what every outcome carries, and hands back the detail.
+  RunDetail finish(RunOutcome outcome) {
+    TaskResult& result = outcome.result;
+    result.id = task_.id;
+    result.duration_ms =
+        std::chrono::duration_cast<milliseconds>(Clock::now() - started_).count();
+    result.attempt = context_.attempt;
+    if (!context_.agent.empty()) result.agent = context_.agent;
+    result.run_id = task_.run_id;
+    detail_.outcome = std::move(outcome);
+    return std::move(detail_);
+  }
+
+  std::string short_id() const { return container_id_.substr(0, 12); }
+
+  DockerRuntime& runtime_;
+  DockerClient& client_;
+  const DockerRuntimeOptions& options_;
+  const Task& task_;
+  const RunContext& context_;
+  const std::stop_token stop_;
+  const Clock::time_point started_ = Clock::now();
+  const std::optional<milliseconds> time_limit_;
+  std::string container_id_;
+  RunDetail detail_;
+};
+
 DockerRuntime::DockerRuntime(DockerClient& client, DockerRuntimeOptions options)
     : client_(client), options_(std::move(options)) {
   if (options_.remove_in_background) remover_ = std::thread([this] { remover_loop(); });
@@ -192,10 +447,10 @@ DockerRuntime::DockerRuntime(DockerClient& client, DockerRuntimeOptions options)
 
 DockerRuntime::~DockerRuntime() {
   {
-    std::lock_guard lock(removals_mutex_);
+    MutexLock lock(removals_mutex_);
     stopping_ = true;
   }
-  removals_cv_.notify_all();
+  removals_changed_.notify_all();
   if (remover_.joinable()) remover_.join();
 }
 
@@ -205,12 +460,21 @@ RunOutcome DockerRuntime::run(const Task& task, const RunContext& context, std::
   return run_detailed(task, context, std::move(stop)).outcome;
 }
 
+RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& context,
+                                      std::stop_token stop) {
+  return Run(*this, task, context, std::move(stop)).execute();
+}
+
+std::string DockerRuntime::docker_config() const {
+  return options_.docker_config.empty() ? docker_config_path() : options_.docker_config;
+}
+
 Status DockerRuntime::ensure_image(const std::string& image) {
   std::promise<Status> promise;
   std::shared_future<Status> pull;
   bool leader = false;
   {
-    std::lock_guard lock(pulls_mutex_);
+    MutexLock lock(pulls_mutex_);
     if (auto it = pulls_.find(image); it != pulls_.end()) {
       pull = it->second;
     } else {
@@ -222,232 +486,70 @@ Status DockerRuntime::ensure_image(const std::string& image) {
   if (!leader) return pull.get();
 
   // Only the leader pulls; everyone waiting on the same image shares its result.
-  Status status = [&]() -> Status {
-    auto present = client_.image_exists(image);
-    if (!present) return present.error();
-    if (*present) return Status::success();
-    const std::string config =
-        options_.docker_config.empty() ? docker_config_path() : options_.docker_config;
-    auto auth = registry_auth_header(image, config);
-    if (!auth) return auth.error();
-    ++pulls_started_;
-    log::info("pulling {}", image);
-    return client_.pull_image(image, *auth);
-  }();
+  Status status = pull_if_missing(image);
   promise.set_value(status);
-  std::lock_guard lock(pulls_mutex_);
+  MutexLock lock(pulls_mutex_);
   pulls_.erase(image);
   return status;
 }
 
-RunDetail DockerRuntime::run_detailed(const Task& task, const RunContext& context,
-                                      std::stop_token stop) {
-  const auto started = Clock::now();
-  RunDetail detail;
-  auto finish = [&](RunOutcome outcome) {
-    TaskResult& result = outcome.result;
-    result.id = task.id;
-    result.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    result.attempt = context.attempt;
-    if (!context.agent.empty()) result.agent = context.agent;
-    result.run_id = task.run_id;
-    detail.outcome = std::move(outcome);
-    return detail;
-  };
-
-  // 1. Check the task: a bad one is answered, never retried.
-  if (auto valid = validate(task); !valid) {
-    return finish(failed(task, "invalid-task", "invalid task: " + valid.error().message));
-  }
-
-  // 2. Create the container; a missing image is pulled once and the create tried again.
-  const nlohmann::json config = container_config(task, context, options_);
-  auto created = client_.create_container(config);
-  if (!created && created.error().kind == ErrorKind::kNotFound) {
-    if (auto pulled = ensure_image(task.image); !pulled) {
-      const Error& error = pulled.error();
-      const std::string registry = registry_of(task.image);
-      switch (error.kind) {
-        case ErrorKind::kNotFound:
-          return finish(failed(task, "image", "image not found: " + task.image));
-        case ErrorKind::kDenied:
-          return finish(failed(
-              task, "pull",
-              "pull denied for " + task.image + ": " + without_context(error.message) +
-                  " (check the credentials for " + registry + " in " +
-                  (options_.docker_config.empty() ? docker_config_path() : options_.docker_config) +
-                  ")"));
-        case ErrorKind::kInvalidInput:
-          return finish(failed(task, "pull", error.message));
-        default:
-          if (environment_failure(error)) return finish(docker_failure(task, error));
-          return finish(
-              failed(task, "pull",
-                     "pull failed for " + task.image + ": " + without_context(error.message)));
-      }
-    }
-    created = client_.create_container(config);
-  }
-  if (!created) {
-    if (created.error().kind == ErrorKind::kInvalidInput) {
-      return finish(failed(task, "invalid-task", "invalid task: " + created.error().message));
-    }
-    if (created.error().kind == ErrorKind::kNotFound) {
-      return finish(failed(task, "image", "image not found: " + task.image));
-    }
-    return finish(docker_failure(task, created.error()));
-  }
-  const std::string id = *created;
-  const std::string short_id = id.substr(0, 12);
-
-  RunOutcome outcome;
-  {
-    // 3. Attach before start, so not a byte of a short-lived container's output is lost.
-    OutputReader output(client_, id, options_.output_tail_bytes);
-    if (!output.wait_open(kAttachLimit)) {
-      Status attach = output.finish(std::chrono::milliseconds(0));
-      remove_later(id);
-      return finish(docker_failure(
-          task,
-          attach ? Error::timeout("docker daemon at " + client_.endpoint().address +
-                                  " did not open the output stream of container " + short_id +
-                                  " within " + std::to_string(kAttachLimit.count() / 1000) + " s")
-                 : attach.error()));
-    }
-
-    // 4. Start, then wait for the exit with what is left of the timeout.
-    std::optional<std::chrono::milliseconds> timeout = options_.default_timeout;
-    if (task.timeout_seconds) {
-      timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*task.timeout_seconds * 1000));
-    }
-    const double timeout_seconds =
-        task.timeout_seconds.value_or(timeout ? timeout->count() / 1000.0 : 0.0);
-
-    std::optional<Expected<int>> exit;
-    if (stop.stop_requested()) {
-      outcome = retryable(task, "cancelled", "cancelled: the agent is stopping");
-    } else if (auto started_ok = client_.start_container(id); !started_ok) {
-      const Error& error = started_ok.error();
-      outcome =
-          environment_failure(error)
-              ? retryable(task, "docker", error.message)
-              : failed(task, "start", "cannot start container: " + without_context(error.message));
-    } else {
-      std::chrono::milliseconds left{0};
-      if (timeout) {
-        left = std::max(std::chrono::milliseconds(1),
-                        *timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       Clock::now() - started));
-      }
-      exit = client_.wait_container(id, left, [&stop] { return stop.stop_requested(); });
-    }
-
-    // 5. Turn the exit (or why there is none) into an outcome.
-    if (exit && !*exit) {
-      const Error& error = exit->error();
-      if (stop.stop_requested()) {
-        (void)client_.kill_container(id);
-        outcome = retryable(task, "cancelled", "cancelled: the agent is stopping");
-      } else if (error.kind == ErrorKind::kTimeout && timeout) {
-        (void)client_.kill_container(id);
-        outcome = failed(task, "timeout", "timeout after " + format_seconds(timeout_seconds));
-      } else {
-        outcome = docker_failure(task, error);
-      }
-    }
-    Status stream = output.finish(exit && *exit ? std::chrono::milliseconds(kStreamDrainLimit)
-                                                : std::chrono::milliseconds(2000));
-    detail.stdout_tail = output.out().tail();
-    detail.stderr_tail = output.err().tail();
-
-    if (exit && *exit) {
-      const int code = **exit;
-      if (code == 0) {
-        outcome = RunOutcome{TaskResult::success(task.id, output.out().last_line()), false};
-      } else {
-        bool oom = false;
-        if (code == 137 || task.memory_bytes) {
-          // The daemon may record the OOM event just after the exit: a SIGKILLed task with a
-          // memory limit gets a few more looks before it counts as a plain exit.
-          const int looks = code == 137 && task.memory_bytes ? 6 : 1;
-          for (int look = 0; look < looks && !oom; ++look) {
-            if (look > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            auto state = client_.inspect_container(id);
-            oom = state && state->oom_killed;
-          }
-          // Under load the daemon sometimes never records the OOM event (seen on CI): a SIGKILL
-          // that tasker did not send, to a task with a memory limit, is the OOM killer's.
-          if (!oom && code == 137 && task.memory_bytes) oom = true;
-        }
-        if (oom) {
-          const auto limit = task.memory_bytes ? task.memory_bytes : options_.limits.memory_bytes;
-          outcome = failed(task, "oom",
-                           limit
-                               ? "out of memory (limit " + format_mib(*limit) + ")"
-                               : "out of memory (killed by the kernel's OOM killer)");
-        } else {
-          const std::string last_error = output.err().last_line();
-          outcome = failed(
-              task, "exit",
-              "exit code " + std::to_string(code) + (last_error.empty() ? "" : ": " + last_error));
-        }
-      }
-      outcome.result.exit_code = code;
-      if (!stream) {
-        log::warn("task {}: output stream of container {} ended badly: {}", task.id, short_id,
-                  stream.error().message);
-      }
-    }
-  }
-
-  // 6. Always remove the container; off the critical path when configured.
-  remove_later(id);
-  return finish(std::move(outcome));
+Status DockerRuntime::pull_if_missing(const std::string& image) {
+  auto present = client_.image_exists(image);
+  if (!present) return present.error();
+  if (*present) return Status::success();
+  auto auth = registry_auth_header(image, docker_config());
+  if (!auth) return auth.error();
+  ++pulls_started_;
+  log::info("pulling {}", image);
+  return client_.pull_image(image, *auth);
 }
 
 void DockerRuntime::remove_later(std::string container_id) {
   if (!options_.remove_in_background) {
-    if (auto removed = client_.remove_container(container_id); !removed) {
-      log::warn("could not remove container {}: {}", container_id.substr(0, 12),
-                removed.error().message);
+    if (Status removed = client_.remove_container(container_id); !removed) {
+      warn_not_removed(container_id, removed.error());
     }
     return;
   }
   {
-    std::lock_guard lock(removals_mutex_);
+    MutexLock lock(removals_mutex_);
     removals_.push_back(std::move(container_id));
   }
-  removals_cv_.notify_all();
+  removals_changed_.notify_all();
 }
 
 void DockerRuntime::remover_loop() {
-  std::unique_lock lock(removals_mutex_);
-  while (true) {
-    removals_cv_.wait(lock, [this] { return stopping_ || !removals_.empty(); });
-    if (removals_.empty()) return;  // Stopping, with nothing left to remove.
-    std::string id = std::move(removals_.front());
-    removals_.pop_front();
-    ++removing_;
-    lock.unlock();
-    Status removed = client_.remove_container(id);
-    if (!removed && environment_failure(removed.error())) {
+  while (std::optional<std::string> id = next_removal()) {
+    Status removed = client_.remove_container(*id);
+    if (!removed && removed.error().transient()) {
       // The daemon may be restarting: one more try after a pause before giving up.
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      removed = client_.remove_container(id);
+      std::this_thread::sleep_for(kRemovalRetryPause);
+      removed = client_.remove_container(*id);
     }
-    if (!removed) {
-      log::warn("could not remove container {}: {}", id.substr(0, 12), removed.error().message);
-    }
-    lock.lock();
-    --removing_;
-    removals_cv_.notify_all();
+    if (!removed) warn_not_removed(*id, removed.error());
+    removal_done();
   }
 }
 
+std::optional<std::string> DockerRuntime::next_removal() {
+  MutexLock lock(removals_mutex_);
+  while (!stopping_ && removals_.empty()) removals_changed_.wait(removals_mutex_);
+  if (removals_.empty()) return std::nullopt;  // Stopping, with nothing left to remove.
+  std::string id = std::move(removals_.front());
+  removals_.pop_front();
+  ++removing_;
+  return id;
+}
+
+void DockerRuntime::removal_done() {
+  MutexLock lock(removals_mutex_);
+  --removing_;
+  removals_changed_.notify_all();
+}
+
 void DockerRuntime::flush_removals() {
-  std::unique_lock lock(removals_mutex_);
-  removals_cv_.wait(lock, [this] { return removals_.empty() && removing_ == 0; });
+  MutexLock lock(removals_mutex_);
+  while (!removals_.empty() || removing_ != 0) removals_changed_.wait(removals_mutex_);
 }
 
 Expected<std::size_t> remove_tasker_containers(DockerClient& client) {

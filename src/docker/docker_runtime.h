@@ -2,12 +2,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <future>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
@@ -16,6 +14,7 @@
 
 #include "docker/docker_client.h"
 #include "tasker/runtime.h"
+#include "util/mutex.h"
 
 namespace tasker::docker {
 
@@ -74,31 +73,45 @@ class DockerRuntime : public ContainerRuntime {
 
   /// Makes sure the image is present, pulling it with the user's registry credentials when it is
   /// not; concurrent callers for the same image share one pull.
-  Status ensure_image(const std::string& image);
+  Status ensure_image(const std::string& image) EXCLUDES(pulls_mutex_);
 
   /// Blocks until every removal queued so far has been done.
-  void flush_removals();
+  void flush_removals() EXCLUDES(removals_mutex_);
 
   /// How many pulls this runtime has started (for tests and metrics).
   std::uint64_t pulls_started() const { return pulls_started_; }
 
  private:
-  struct Run;
-  void remove_later(std::string container_id);
-  void remover_loop();
+  /// One task's run through its steps; lives for one call of run_detailed.
+  class Run;
+
+  /// The Docker config file holding registry credentials.
+  std::string docker_config() const;
+  /// Pulls the image with the user's credentials unless the daemon has it already.
+  Status pull_if_missing(const std::string& image);
+
+  /// Removes a container now, or queues it for the remover thread when removal is in background.
+  void remove_later(std::string container_id) EXCLUDES(removals_mutex_);
+  /// The remover thread: removes queued containers until the runtime stops and none is left.
+  void remover_loop() EXCLUDES(removals_mutex_);
+  /// Waits for the next queued removal and counts it as in progress; nullopt once stopping with
+  /// the queue empty.
+  std::optional<std::string> next_removal() EXCLUDES(removals_mutex_);
+  /// Counts a removal taken by next_removal() as done.
+  void removal_done() EXCLUDES(removals_mutex_);
 
   DockerClient& client_;
   DockerRuntimeOptions options_;
 
-  std::mutex pulls_mutex_;  // Guards pulls_: one shared pull per image being pulled.
-  std::map<std::string, std::shared_future<Status>> pulls_;
+  Mutex pulls_mutex_;  // Guards pulls_: one shared pull per image being pulled.
+  std::map<std::string, std::shared_future<Status>> pulls_ GUARDED_BY(pulls_mutex_);
   std::atomic<std::uint64_t> pulls_started_{0};
 
-  std::mutex removals_mutex_;  // Guards removals_, removing_ and stopping_.
-  std::condition_variable removals_cv_;
-  std::deque<std::string> removals_;
-  std::size_t removing_ = 0;
-  bool stopping_ = false;
+  Mutex removals_mutex_;  // Guards the removal queue, the count in progress, and stopping_.
+  CondVar removals_changed_;
+  std::deque<std::string> removals_ GUARDED_BY(removals_mutex_);
+  std::size_t removing_ GUARDED_BY(removals_mutex_) = 0;
+  bool stopping_ GUARDED_BY(removals_mutex_) = false;
   std::thread remover_;  // Owns background removal; started with the runtime.
 };
 

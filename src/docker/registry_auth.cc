@@ -56,6 +56,50 @@ bool is_docker_hub(std::string_view host) {
   return host == "index.docker.io" || host == "docker.io" || host == "registry-1.docker.io";
 }
 
+// The Docker config file's JSON; nullopt when there is no such file.
+Expected<std::optional<nlohmann::json>> read_docker_config(const std::string& config_path) {
+  std::ifstream file(config_path, std::ios::binary);
+  if (!file) {
+    if (errno == ENOENT) return std::optional<nlohmann::json>();
+    return Error::invalid("cannot read Docker config " + config_path + ": " + std::strerror(errno));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = json_util::parse_object(text.str());
+  if (!config) {
+    return Error::invalid("Docker config " + config_path + ": " + config.error().message);
+  }
+  return std::optional<nlohmann::json>(std::move(*config));
+}
+
+// The header for one `auths` entry (`where` names it in errors): its identity token, else its
+// user and password (from `auth`, or the separate fields); nullopt when it names no user.
+Expected<std::optional<std::string>> entry_auth_header(const nlohmann::json& entry,
+                                                       const std::string& registry,
+                                                       const std::string& where) {
+  auto field = [&entry](const char* name) {
+    const auto it = entry.find(name);
+    return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (const auto token = field("identitytoken"); !token.empty()) {
+    nlohmann::json auth = {{"identitytoken", token}, {"serveraddress", registry}};
+    return std::optional<std::string>(base64(json_util::dump(auth), true));
+  }
+  std::string username = field("username");
+  std::string password = field("password");
+  if (const auto encoded = field("auth"); !encoded.empty()) {
+    auto decoded = base64_decode(encoded);
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      return Error::invalid(where + ".auth: must be base64 of user:password");
+    }
+    username = decoded->substr(0, colon);
+    password = decoded->substr(colon + 1);
+  }
+  if (username.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(encode_registry_auth(username, password, registry));
+}
+
 }  // namespace
 
 std::string registry_of(std::string_view image) {
@@ -97,49 +141,21 @@ std::string encode_registry_auth(const std::string& username, const std::string&
 
 Expected<std::optional<std::string>> registry_auth_header(std::string_view image,
                                                           const std::string& config_path) {
-  std::ifstream file(config_path, std::ios::binary);
-  if (!file) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return Error::invalid("cannot read Docker config " + config_path + ": " + std::strerror(errno));
-  }
-  std::stringstream text;
-  text << file.rdbuf();
-  auto config = json_util::parse_object(text.str());
-  if (!config) {
-    return Error::invalid("Docker config " + config_path + ": " + config.error().message);
-  }
-  const auto auths = config->find("auths");
-  if (auths == config->end() || !auths->is_object()) return std::optional<std::string>();
+  auto config = read_docker_config(config_path);
+  if (!config) return config.error();
+  if (!*config) return std::optional<std::string>();
+  const auto auths = (*config)->find("auths");
+  if (auths == (*config)->end() || !auths->is_object()) return std::optional<std::string>();
 
   const std::string registry = registry_of(image);
   const bool hub = registry == kDockerHubKey;
   for (const auto& item : auths->items()) {
     const std::string& key = item.key();
-    const nlohmann::json& entry = item.value();
     const auto host = host_of_key(key);
-    if (!(host == registry || (hub && is_docker_hub(host))) || !entry.is_object()) continue;
-    const std::string where = "Docker config " + config_path + " auths[\"" + key + "\"]";
-    auto field = [&entry](const char* name) {
-      const auto it = entry.find(name);
-      return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (const auto token = field("identitytoken"); !token.empty()) {
-      nlohmann::json auth = {{"identitytoken", token}, {"serveraddress", registry}};
-      return std::optional<std::string>(base64(json_util::dump(auth), true));
-    }
-    std::string username = field("username");
-    std::string password = field("password");
-    if (const auto encoded = field("auth"); !encoded.empty()) {
-      auto decoded = base64_decode(encoded);
-      const auto colon = decoded ? decoded->find(':') : std::string::npos;
-      if (colon == std::string::npos) {
-        return Error::invalid(where + ".auth: must be base64 of user:password");
-      }
-      username = decoded->substr(0, colon);
-      password = decoded->substr(colon + 1);
-    }
-    if (username.empty()) continue;
-    return std::optional<std::string>(encode_registry_auth(username, password, registry));
+    if (!(host == registry || (hub && is_docker_hub(host))) || !item.value().is_object()) continue;
+    auto header = entry_auth_header(item.value(), registry,
+                                    "Docker config " + config_path + " auths[\"" + key + "\"]");
+    if (!header || *header) return header;
   }
   return std::optional<std::string>();
 }

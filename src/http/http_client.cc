@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 
 namespace tasker::http {
@@ -85,6 +86,78 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+// Where the transfer's bytes go, its limits, and the abort poll when the request has one.
+void set_transfer_options(CURL* curl, const Request& request, Transfer& transfer) {
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (request.abort_if) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
+}
+
+// Whether the request's method carries a body (all but GET and HEAD).
+bool sends_body(const Request& request) {
+  return request.method != "GET" && request.method != "HEAD";
+}
+
+// The request's method, and its body when the method has one.
+void set_method(CURL* curl, const Request& request) {
+  if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    return;
+  }
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    return;
+  }
+  if (request.method != "POST") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(request.body.size()));
+}
+
+// A curl header list, freed when the request is done with it.
+using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+// The request's headers as libcurl takes them.
+HeaderList header_list(const Request& request) {
+  curl_slist* headers = nullptr;
+  for (const auto& [key, value] : request.headers) {
+    const std::string line = key + ": " + value;
+    headers = curl_slist_append(headers, line.c_str());
+  }
+  // libcurl would add "Expect: 100-continue" to large POSTs; that costs a round trip, so
+  // suppress it. Not on signed requests: libcurl 7.88's SigV4 signs the empty "Expect:" line it
+  // never sends, so servers reject the signature (it adds no Expect to bodies under 1 MiB anyway).
+  if (sends_body(request) && !request.aws_sigv4) {
+    headers = curl_slist_append(headers, "Expect:");
+  }
+  return HeaderList(headers, &curl_slist_free_all);
+}
+
+// AWS SigV4 signing by libcurl, when the request asks for it.
+void set_aws_signing(CURL* curl, const Request& request) {
+  if (!request.aws_sigv4) return;
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4->c_str());
+  if (request.aws_keys) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, request.aws_keys->first.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, request.aws_keys->second.c_str());
+  }
+}
+
 Error curl_error(CURLcode code, const Request& request, const char* detail) {
   std::string message = request.method + " " + request.url + ": " +
                         (detail[0] != '\0' ? detail : curl_easy_strerror(code));
@@ -141,69 +214,22 @@ Expected<Response> CurlTransport::perform(const Request& request) {
   Response response;
   Transfer transfer{&request, &response};
   char error_buffer[CURL_ERROR_SIZE] = {0};
-
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, impl_->options.user_agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (request.abort_if) {
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  }
   if (impl_->options.unix_socket) {
     curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, impl_->options.unix_socket->c_str());
   }
-
-  if (request.method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  } else if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else {
-    if (request.method != "POST") {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
-  }
-
-  curl_slist* headers = nullptr;
-  for (const auto& [key, value] : request.headers) {
-    const std::string line = key + ": " + value;
-    headers = curl_slist_append(headers, line.c_str());
-  }
-  // libcurl would add "Expect: 100-continue" to large POSTs; that costs a round trip, so
-  // suppress it. Not on signed requests: libcurl 7.88's SigV4 signs the empty "Expect:" line it
-  // never sends, so servers reject the signature (it adds no Expect to bodies under 1 MiB anyway).
-  if (request.method != "GET" && request.method != "HEAD" && !request.aws_sigv4) {
-    headers = curl_slist_append(headers, "Expect:");
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-
-  if (request.aws_sigv4) {
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4->c_str());
-    if (request.aws_keys) {
-      curl_easy_setopt(curl, CURLOPT_USERNAME, request.aws_keys->first.c_str());
-      curl_easy_setopt(curl, CURLOPT_PASSWORD, request.aws_keys->second.c_str());
-    }
-  }
+  set_transfer_options(curl, request, transfer);
+  set_method(curl, request);
+  const HeaderList headers = header_list(request);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  set_aws_signing(curl, request);
 
   const CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
   // Don't leave the secret in the handle longer than the request.
   curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
 
-  if (transfer.aborted) return Error::internal("aborted");
+  if (transfer.aborted) return Error::cancelled("aborted");
   if (code != CURLE_OK) return curl_error(code, request, error_buffer);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -28,13 +28,13 @@ struct Request {
   std::optional<std::string> aws_sigv4;
   std::optional<std::pair<std::string, std::string>> aws_keys;
   /// When set, body chunks go here as they arrive instead of into Response::body; returning false
-  /// aborts the transfer (reported as an error of kind kInternal with message "aborted").
+  /// aborts the transfer (reported as an error of kind kCancelled, message "aborted").
   std::function<bool(std::string_view chunk)> on_body;
   /// When set, called once the final response's status line and headers have arrived, before
   /// any body; a hijacked stream (Docker's attach) uses it to know the stream is open.
   std::function<void(long status)> on_headers;
   /// When set, polled while the request runs (at least about once a second, even when idle);
-  /// returning true aborts it, reported like an on_body abort (kInternal, "aborted").
+  /// returning true aborts it, reported like an on_body abort (kCancelled, "aborted").
   std::function<bool()> abort_if;
 };
 
@@ -54,7 +54,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   /// Performs the request. Errors are network-level only (connect refused, reset, timeout),
-  /// typed kUnavailable, kTransient or kTimeout.
+  /// typed kUnavailable, kTransient or kTimeout, or kCancelled when the request's on_body or
+  /// abort_if gave it up.
   virtual Expected<Response> perform(const Request& request) = 0;
 };
 

@@ -199,22 +199,6 @@ Status SqsQueue::extend(const std::string& receipt, seconds visibility) {
 
 Status SqsQueue::release(const std::string& receipt) { return extend(receipt, seconds(0)); }
 
-Expected<std::vector<Status>> SqsQueue::extend_batch(const std::vector<std::string>& receipts,
-                                                     seconds visibility) {
-  TASKER_TRY(validate_batch_size(receipts.size(), "extend"));
-  TASKER_TRY(validate_visibility(visibility));
-  nlohmann::json entries = nlohmann::json::array();
-  for (std::size_t i = 0; i < receipts.size(); ++i) {
-    entries.push_back({{"Id", std::to_string(i)},
-                       {"ReceiptHandle", receipts[i]},
-                       {"VisibilityTimeout", visibility.count()}});
-  }
-  auto answer =
-      client_->call("ChangeMessageVisibilityBatch", with_url({{"Entries", entries}}), subject());
-  if (!answer) return answer.error();
-  return batch_statuses(*answer, receipts.size(), "SQS ChangeMessageVisibilityBatch on " + subject());
-}
-
 Expected<QueueDepth> SqsQueue::depth() {
   auto answer = client_->call(
       "GetQueueAttributes",

@@ -30,11 +30,6 @@ class SqsQueue : public Queue {
   Status release(const std::string& receipt) override;
   Expected<QueueDepth> depth() override;
 
-  /// Changes the visibility of up to kMaxBatch deliveries in one call
-  /// (ChangeMessageVisibilityBatch); one Status per receipt.
-  Expected<std::vector<Status>> extend_batch(const std::vector<std::string>& receipts,
-                                             std::chrono::seconds visibility);
-
  private:
   nlohmann::json with_url(nlohmann::json request) const;
   std::string subject() const;
