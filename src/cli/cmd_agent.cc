@@ -5,7 +5,6 @@
 #include <atomic>
 #include <thread>
 
-#include "agent/metrics.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/policy_flags.h"
@@ -14,6 +13,7 @@
 #include "docker/docker_runtime.h"
 #include "docker/leftover_containers.h"
 #include "tasker/agent.h"
+#include "tasker/agent_metrics.h"
 #include "util/log.h"
 
 namespace tasker::cli {
@@ -113,9 +113,9 @@ std::function<int()> setup_agent(CLI::App& command) {
     auto signing_key = SigningKey::from_environment();
     if (!signing_key) return fail("agent", signing_key.error());
 
-    std::unique_ptr<AgentMetrics> metrics;
+    std::unique_ptr<AgentObserver> metrics;
     if (!f->metrics_addr.empty()) {
-      auto served = AgentMetrics::serve(f->metrics_addr);
+      auto served = serve_agent_metrics({f->metrics_addr});
       if (!served) return fail("agent", served.error());
       metrics = std::move(*served);
     }
