@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "tasker/agent_observer.h"
 #include "tasker/error.h"
 #include "tasker/policy.h"
 #include "tasker/queue.h"
@@ -60,15 +61,16 @@ struct AgentStats {
   std::uint64_t running = 0;
 };
 
-class AgentMetrics;
-
 /// The worker of every node: takes tasks from a queue, runs each in its own slot through a
 /// ContainerRuntime, keeps their messages invisible while they run, sends each result (to the
 /// task's reply queue, else the results queue) and only then deletes the task message.
 class Agent {
  public:
+  /// Takes tasks from `tasks`, opens result queues on `broker` and runs containers on `runtime`,
+  /// all of which must outlive it. `observer`, when given, is told what the agent does (for
+  /// metrics: serve_agent_metrics() in tasker/agent_metrics.h) and must outlive it too.
   Agent(Broker& broker, std::unique_ptr<Queue> tasks, ContainerRuntime& runtime,
-        AgentOptions options, AgentMetrics* metrics = nullptr);
+        AgentOptions options, AgentObserver* observer = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -81,11 +83,13 @@ class Agent {
   /// then kill and hand back the rest. A second call kills and hands back at once. Thread-safe.
   void request_stop();
 
+  /// What it did so far. Thread-safe.
   AgentStats stats() const;
 
  private:
-  struct State;
-  std::unique_ptr<State> state_;
+  /// The poller, the slots, the publisher and the heartbeat, and what they share (src/agent/).
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace tasker

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "testing/fake_queue.h"
 #include "testing/fake_runtime.h"
@@ -349,6 +353,55 @@ TEST_F(AgentTest, RuntimeOutageHandsBackAndWaits) {
   EXPECT_LE(released, 2u);
   EXPECT_EQ(got["t"].attempt, static_cast<int>(released) + 1);
   EXPECT_EQ(runtime_.runs("t"), 2);
+}
+
+// Given an observer, the agent should tell it each message it takes, each answer with its result,
+// each task the policy refuses, how many tasks run, and each failed queue call.
+TEST_F(AgentTest, TellsItsObserverWhatItDoes) {
+  struct Recorder : AgentObserver {
+    void on_received() override { ++received; }
+    void on_answered(const TaskResult& result) override {
+      ++(result.is_success ? succeeded : failed);
+      std::lock_guard lock(mutex);
+      answered.push_back(result.id);
+    }
+    void on_refused() override { ++refused; }
+    void on_unauthenticated() override { ++unauthenticated; }
+    void on_running(std::uint64_t now) override {
+      running = now;
+      if (now > most_running) most_running = now;
+    }
+    void on_queue_error(const Error& error) override { ++queue_errors; }
+    std::atomic<int> received{0}, succeeded{0}, failed{0}, refused{0}, unauthenticated{0},
+        queue_errors{0};
+    std::atomic<std::uint64_t> running{0}, most_running{0};
+    std::mutex mutex;
+    std::vector<std::string> answered;
+  };
+  broker_.state("results")->failing_sends = 1;
+  submit(R"({"id":"fine","image":"busybox","arguments":"echo ok"})");
+  submit(R"({"id":"evil","image":"evil/x:1","arguments":"echo x"})");
+  submit("this is not json");
+  auto o = options();
+  o.slots = 1;
+  o.policy.allowed_images = {"busybox"};
+  Recorder recorder;
+  auto queue = broker_.open_queue("tasks");
+  ASSERT_TRUE(queue.ok());
+  Agent agent(broker_, std::move(*queue), runtime_, o, &recorder);
+  ASSERT_TRUE(agent.run().ok());
+  EXPECT_EQ(results().size(), 2u);
+  EXPECT_EQ(recorder.received, 3);
+  EXPECT_EQ(recorder.succeeded, 1);
+  EXPECT_EQ(recorder.failed, 1);  // "evil"; the message without an id is deleted unanswered
+  std::sort(recorder.answered.begin(), recorder.answered.end());
+  EXPECT_EQ(recorder.answered, (std::vector<std::string>{"evil", "fine"}));
+  EXPECT_EQ(recorder.refused, 1);
+  EXPECT_EQ(recorder.unauthenticated, 0);
+  EXPECT_EQ(recorder.most_running, 1u);
+  EXPECT_EQ(recorder.running, 0u);
+  EXPECT_EQ(recorder.queue_errors, 1);  // the failed send, retried
+  EXPECT_EQ(static_cast<std::uint64_t>(recorder.queue_errors), agent.stats().queue_errors);
 }
 
 TEST_F(AgentTest, RefusesToStartWithoutAResultsQueue) {

@@ -1,88 +1,96 @@
-#include "agent/metrics.h"
-
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-namespace tasker {
+#include "tasker/agent_metrics.h"
 
-struct AgentMetrics::Impl {
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<prometheus::Exposer> exposer;
-  prometheus::Counter* received = nullptr;
-  prometheus::Counter* succeeded = nullptr;
-  prometheus::Counter* failed = nullptr;
-  prometheus::Counter* refused = nullptr;
-  prometheus::Counter* unauthenticated = nullptr;
-  prometheus::Counter* queue_errors = nullptr;
-  prometheus::Gauge* running = nullptr;
-  prometheus::Histogram* duration = nullptr;
+namespace tasker {
+namespace {
+
+/// The agent's Prometheus metrics, kept in a registry that an exposer serves.
+class PrometheusMetrics : public AgentObserver {
+ public:
+  PrometheusMetrics();
+
+  /// Starts serving the registry on `address`.
+  Status serve(const std::string& address);
+
+  void on_received() override { received_->Increment(); }
+  void on_answered(const TaskResult& result) override;
+  void on_refused() override { refused_->Increment(); }
+  void on_unauthenticated() override { unauthenticated_->Increment(); }
+  void on_running(std::uint64_t running) override { running_->Set(static_cast<double>(running)); }
+  void on_queue_error(const Error&) override { queue_errors_->Increment(); }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Counter* received_ = nullptr;
+  prometheus::Counter* succeeded_ = nullptr;
+  prometheus::Counter* failed_ = nullptr;
+  prometheus::Counter* refused_ = nullptr;
+  prometheus::Counter* unauthenticated_ = nullptr;
+  prometheus::Counter* queue_errors_ = nullptr;
+  prometheus::Gauge* running_ = nullptr;
+  prometheus::Histogram* duration_ = nullptr;
 };
 
-AgentMetrics::AgentMetrics() : impl_(std::make_unique<Impl>()) {
-  auto& registry = *impl_->registry;
+PrometheusMetrics::PrometheusMetrics() {
   auto& tasks = prometheus::BuildCounter()
                     .Name("tasker_agent_tasks_total")
                     .Help("Tasks taken from the queue, and how they ended")
-                    .Register(registry);
-  impl_->received = &tasks.Add({{"outcome", "received"}});
-  impl_->succeeded = &tasks.Add({{"outcome", "succeeded"}});
-  impl_->failed = &tasks.Add({{"outcome", "failed"}});
-  impl_->refused = &tasks.Add({{"outcome", "refused"}});
-  impl_->unauthenticated =
+                    .Register(*registry_);
+  received_ = &tasks.Add({{"outcome", "received"}});
+  succeeded_ = &tasks.Add({{"outcome", "succeeded"}});
+  failed_ = &tasks.Add({{"outcome", "failed"}});
+  refused_ = &tasks.Add({{"outcome", "refused"}});
+  unauthenticated_ =
       &prometheus::BuildCounter()
            .Name("tasker_agent_unauthenticated_tasks_total")
            .Help("Tasks not run because their signature was missing, malformed or wrong")
-           .Register(registry)
+           .Register(*registry_)
            .Add({});
-  impl_->queue_errors = &prometheus::BuildCounter()
-                             .Name("tasker_agent_queue_errors_total")
-                             .Help("Queue calls that failed (each is retried or handed back)")
-                             .Register(registry)
-                             .Add({});
-  impl_->running = &prometheus::BuildGauge()
-                        .Name("tasker_agent_tasks_running")
-                        .Help("Tasks running now")
-                        .Register(registry)
-                        .Add({});
-  impl_->duration = &prometheus::BuildHistogram()
-                         .Name("tasker_agent_task_duration_seconds")
-                         .Help("Wall time of each task, container start to result")
-                         .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600});
+  queue_errors_ = &prometheus::BuildCounter()
+                       .Name("tasker_agent_queue_errors_total")
+                       .Help("Queue calls that failed (each is retried or handed back)")
+                       .Register(*registry_)
+                       .Add({});
+  running_ = &prometheus::BuildGauge()
+                  .Name("tasker_agent_tasks_running")
+                  .Help("Tasks running now")
+                  .Register(*registry_)
+                  .Add({});
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("tasker_agent_task_duration_seconds")
+                   .Help("Wall time of each task, container start to result")
+                   .Register(*registry_)
+                   .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+                                                                    30, 60, 300, 900, 3600});
 }
 
-AgentMetrics::~AgentMetrics() = default;
-
-Expected<std::unique_ptr<AgentMetrics>> AgentMetrics::serve(const std::string& address) {
-  std::unique_ptr<AgentMetrics> metrics(new AgentMetrics());
+Status PrometheusMetrics::serve(const std::string& address) {
   try {
-    metrics->impl_->exposer = std::make_unique<prometheus::Exposer>(address);
+    exposer_ = std::make_unique<prometheus::Exposer>(address);
   } catch (const std::exception& e) {
     return Error::invalid("--metrics-addr " + address + ": cannot listen: " + e.what());
   }
-  metrics->impl_->exposer->RegisterCollectable(metrics->impl_->registry);
-  return metrics;
+  exposer_->RegisterCollectable(registry_);
+  return Status::success();
 }
 
-void AgentMetrics::on_received() { impl_->received->Increment(); }
-
-void AgentMetrics::on_finished(bool success, double seconds) {
-  (success ? impl_->succeeded : impl_->failed)->Increment();
-  impl_->duration->Observe(seconds);
+void PrometheusMetrics::on_answered(const TaskResult& result) {
+  (result.is_success ? succeeded_ : failed_)->Increment();
+  duration_->Observe(static_cast<double>(result.duration_ms.value_or(0)) / 1000.0);
 }
 
-void AgentMetrics::on_refused() { impl_->refused->Increment(); }
+}  // namespace
 
-void AgentMetrics::on_unauthenticated() { impl_->unauthenticated->Increment(); }
-
-void AgentMetrics::set_running(std::uint64_t running) {
-  impl_->running->Set(static_cast<double>(running));
+Expected<std::unique_ptr<AgentObserver>> serve_agent_metrics(const AgentMetricsOptions& options) {
+  auto metrics = std::make_unique<PrometheusMetrics>();
+  TASKER_TRY(metrics->serve(options.address));
+  return std::unique_ptr<AgentObserver>(std::move(metrics));
 }
-
-void AgentMetrics::on_queue_error() { impl_->queue_errors->Increment(); }
 
 }  // namespace tasker
