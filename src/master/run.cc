@@ -130,7 +130,9 @@ void Run::submit() {
 bool Run::submit_next() {
   bool ended = false;
   std::optional<Expected<Task>> entry = channel_->take(kSendLinger, ended);
-  if (!entry) return !ended && flush();  // quiet for a moment: send the part-filled batch
+  // Quiet for a moment: send the part-filled batch, unless the run has stopped, which must not
+  // wait for a supply blocked in a read.
+  if (!entry) return !ended && !stopped() && flush();
   if (!*entry) {
     count_invalid(entry->error());
     return true;
@@ -208,6 +210,12 @@ Run::Admission Run::admit(const Task& task) {
 // results has no window), or the run has stopped, which ends the wait.
 bool Run::window_open() const {
   return stop_ || options_.submit_only || outstanding_.size() < options_.window;
+}
+
+// Whether the receiving side has ended the run.
+bool Run::stopped() {
+  MutexLock lock(mu_);
+  return stop_;
 }
 
 // Hands the batch, if any, to the pipeline; false when it has failed.

@@ -68,6 +68,7 @@ class Run {
   bool submit_task(Task task) EXCLUDES(mu_);
   Admission admit(const Task& task) EXCLUDES(mu_);
   bool window_open() const REQUIRES(mu_);
+  bool stopped() EXCLUDES(mu_);
   bool flush();
   void end_submitting() EXCLUDES(mu_);
 
