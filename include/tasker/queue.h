@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +30,15 @@ struct OutgoingMessage {
   std::string body;
   MessageAttributes attributes;
 };
+
+/// The most bytes one message may have, counted as message_size() counts them, and the most one
+/// send call may carry in all (SQS's 256 KiB). Every backend enforces it alike, so a program that
+/// works on the embedded queue also works on SQS.
+inline constexpr std::size_t kMaxBodyBytes = 262144;
+
+/// A message's size as SQS counts it against kMaxBodyBytes: the body, and each attribute's name,
+/// data type and value.
+std::size_t message_size(const OutgoingMessage& message);
 
 /// One message taken from a queue. `receipt` names this delivery (not the message): ack, extend
 /// and release take it, and a receipt from an earlier delivery is stale.

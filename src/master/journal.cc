@@ -11,6 +11,26 @@
 #include "model/line_reader.h"
 
 namespace tasker {
+namespace {
+
+// Checks a journal's header record against the run that opens it: the same queues, and the same
+// run when one is given.
+Status check_header(const nlohmann::json& record, const std::string& path, const std::string& run_id,
+                    const std::string& tasks_queue, const std::string& results_queue) {
+  const std::string recorded_run = record.value("run", "");
+  const std::string recorded_tasks = record.value("tasks", "");
+  const std::string recorded_results = record.value("results", "");
+  if (recorded_tasks != tasks_queue || recorded_results != results_queue) {
+    return Error::invalid("state file " + path + " belongs to a run on queues " + recorded_tasks +
+                          " / " + recorded_results + ", not " + tasks_queue + " / " + results_queue);
+  }
+  if (!run_id.empty() && run_id != recorded_run) {
+    return Error::invalid("state file " + path + " belongs to run " + recorded_run + ", not " + run_id);
+  }
+  return Status::success();
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<Journal>> Journal::open(
     const std::string& path, const std::string& run_id, const std::string& fresh_run_id,
@@ -33,15 +53,7 @@ Expected<std::unique_ptr<Journal>> Journal::open(
         if (record->contains("run")) {
           fresh = false;
           recovered.run_id = record->value("run", "");
-          if (record->value("tasks", "") != tasks_queue || record->value("results", "") != results_queue) {
-            return Error::invalid("state file " + path + " belongs to a run on queues " +
-                                  record->value("tasks", "") + " / " + record->value("results", "") +
-                                  ", not " + tasks_queue + " / " + results_queue);
-          }
-          if (!run_id.empty() && run_id != recovered.run_id) {
-            return Error::invalid("state file " + path + " belongs to run " + recovered.run_id +
-                                  ", not " + run_id);
-          }
+          TASKER_TRY(check_header(*record, path, run_id, tasks_queue, results_queue));
         } else if (record->contains("submitted") && (*record)["submitted"].is_number_unsigned()) {
           recovered.submitted = (*record)["submitted"].get<std::uint64_t>();
         } else if (record->contains("result")) {
@@ -67,6 +79,7 @@ Journal::~Journal() { ::close(fd_); }
 
 Status Journal::append(const std::string& line) {
   const std::string record = line + "\n";
+  MutexLock lock(mu_);
   const ssize_t written = ::write(fd_, record.data(), record.size());
   if (written != static_cast<ssize_t>(record.size())) {
     const int error = written < 0 ? errno : ENOSPC;

@@ -8,13 +8,16 @@
 
 #include "tasker/error.h"
 #include "tasker/result.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace tasker {
 
 /// The master's state file: an append-only JSON-lines journal of the run (its id and queues),
 /// how many tasks were submitted, and every result reduced. A master started again with the same
 /// file reads it back and resumes. Each record is written with one write(2), so a killed process
-/// leaves at most a torn last line, which recovery ignores.
+/// leaves at most a torn last line, which recovery ignores. Safe to call from several threads:
+/// records are appended one at a time.
 class Journal {
  public:
   /// What an existing journal says.
@@ -36,16 +39,17 @@ class Journal {
   ~Journal();
 
   /// Records that `total` tasks of the supply have been sent.
-  Status record_submitted(std::uint64_t total);
+  Status record_submitted(std::uint64_t total) EXCLUDES(mu_);
   /// Records a result before it is reduced and deleted from the queue.
-  Status record_result(const TaskResult& result);
+  Status record_result(const TaskResult& result) EXCLUDES(mu_);
 
  private:
   Journal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  Status append(const std::string& line);
+  Status append(const std::string& line) EXCLUDES(mu_);
 
-  std::string path_;
-  int fd_;
+  const std::string path_;
+  Mutex mu_;  // one record at a time, so a partial write can be cut back off
+  const int fd_ GUARDED_BY(mu_);
 };
 
 }  // namespace tasker

@@ -402,6 +402,36 @@ TEST_F(MasterTest, TimeoutReportsWhatIsMissing) {
   EXPECT_EQ(report->missing, (std::vector<std::string>{"t1", "t2", "t3"}));
 }
 
+// Given a supply that blocks in a read after its first task (a pipe that has gone quiet), the run
+// should end at its timeout, leaving the supply behind, rather than wait for the supply's next
+// task. (The supply is let go after 10 s, so a run that waits for it ends too, late.)
+TEST_F(MasterTest, TimeoutEndsTheRunWhileTheSupplyIsBlocked) {
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  auto first = echo_supply(1);
+  Supply blocking = [released, first]() -> std::optional<Expected<Task>> {
+    if (auto task = first()) return task;
+    while (!released->load()) std::this_thread::sleep_for(5ms);
+    return std::nullopt;
+  };
+  std::thread release([released] {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!released->load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    released->store(true);
+  });
+  auto o = options();
+  o.timeout = 1s;
+  Master master(broker_, o);
+  const auto start = std::chrono::steady_clock::now();
+  auto report = master.run(blocking, [](const TaskResult&) {});
+  const auto took = std::chrono::steady_clock::now() - start;
+  released->store(true);
+  release.join();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->timed_out);
+  EXPECT_EQ(report->missing, (std::vector<std::string>{"t1"}));
+  EXPECT_LT(took, 5s) << "the run waited for the blocked supply";
+}
+
 TEST_F(MasterTest, BadSupplyEntriesAreCountedAndTheRunGoesOn) {
   start_agent();
   auto inner = echo_supply(3);

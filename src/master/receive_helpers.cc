@@ -1,6 +1,7 @@
 #include "master/receive_helpers.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "util/log.h"
@@ -9,23 +10,22 @@ namespace tasker {
 
 ReceiveHelpers::ReceiveHelpers(Queue& results, std::size_t helpers)
     : results_(results), helpers_(helpers) {
-  for (std::size_t i = 0; i < helpers_; ++i) threads_.emplace_back([this] { serve(); });
+  for (std::size_t i = 0; i < helpers_; ++i) threads_.emplace_back(&ReceiveHelpers::serve, this);
 }
 
 ReceiveHelpers::~ReceiveHelpers() { finish(); }
 
 void ReceiveHelpers::set_backlog(bool backlog) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mu_);
   backlog_ = backlog;
   changed_.notify_all();
 }
 
 std::optional<std::vector<Message>> ReceiveHelpers::take(std::chrono::milliseconds wait, bool& busy) {
-  std::unique_lock lock(mutex_);
-  // Helpers are on it while a backlog lasts or a receive of theirs is out; the loop's own long
-  // poll would then wait for messages they already hold.
-  auto on_their_way = [&] { return receiving_ > 0 || (backlog_ && helpers_ > 0); };
-  changed_.wait_for(lock, wait, [&] { return !received_.empty() || !on_their_way(); });
+  const auto until = CondVar::Clock::now() + wait;
+  MutexLock lock(mu_);
+  while (received_.empty() && on_their_way() && changed_.wait_until(mu_, until)) {
+  }
   busy = received_.empty() && on_their_way();
   if (received_.empty()) return std::nullopt;
   std::vector<Message> batch = std::move(received_.front());
@@ -34,10 +34,14 @@ std::optional<std::vector<Message>> ReceiveHelpers::take(std::chrono::millisecon
   return batch;
 }
 
+// Helpers are on it while a backlog lasts or a receive of theirs is out; the loop's own long poll
+// would then wait for messages they already hold.
+bool ReceiveHelpers::on_their_way() const { return receiving_ > 0 || (backlog_ && helpers_ > 0); }
+
 void ReceiveHelpers::delete_later(std::vector<std::string> receipts) {
   if (receipts.empty()) return;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mu_);
     if (helpers_ > 0 && !stopping_) {
       for (auto& receipt : receipts) to_delete_.push_back(std::move(receipt));
       changed_.notify_all();
@@ -49,7 +53,7 @@ void ReceiveHelpers::delete_later(std::vector<std::string> receipts) {
 
 void ReceiveHelpers::leave_later(std::string receipt, std::chrono::seconds visible_in) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mu_);
     if (helpers_ > 0 && !stopping_) {
       to_leave_.emplace_back(std::move(receipt), visible_in);
       changed_.notify_all();
@@ -61,7 +65,7 @@ void ReceiveHelpers::leave_later(std::string receipt, std::chrono::seconds visib
 
 std::vector<std::vector<Message>> ReceiveHelpers::finish() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mu_);
     stopping_ = true;
     changed_.notify_all();
   }
@@ -69,10 +73,10 @@ std::vector<std::vector<Message>> ReceiveHelpers::finish() {
     if (thread.joinable()) thread.join();
   }
   std::vector<std::string> left;
-  std::deque<std::pair<std::string, std::chrono::seconds>> to_leave;
+  std::deque<Leave> to_leave;
   std::vector<std::vector<Message>> untaken;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mu_);
     left.assign(to_delete_.begin(), to_delete_.end());
     to_delete_.clear();
     to_leave.swap(to_leave_);
@@ -100,47 +104,67 @@ void ReceiveHelpers::leave_now(const std::string& receipt, std::chrono::seconds 
   }
 }
 
+// A helper thread's one job: deletes, hand-backs and, during a backlog, short receives, until
+// stopped.
 void ReceiveHelpers::serve() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mu_);
   while (true) {
-    changed_.wait(lock, [&] {
-      return stopping_ || !to_delete_.empty() || !to_leave_.empty() ||
-             (backlog_ && received_.size() + receiving_ < helpers_);
-    });
+    while (!has_work()) changed_.wait(mu_);
     if (!to_delete_.empty()) {
       // Deletes first, and even while stopping: what was answered must leave the queue.
-      const std::size_t count = std::min(to_delete_.size(), Queue::kMaxBatch);
-      std::vector<std::string> chunk(std::make_move_iterator(to_delete_.begin()),
-                                     std::make_move_iterator(to_delete_.begin() + count));
-      to_delete_.erase(to_delete_.begin(), to_delete_.begin() + count);
-      lock.unlock();
-      delete_now(chunk);
-      lock.lock();
-      continue;
-    }
-    if (!to_leave_.empty()) {
-      auto [receipt, visible_in] = std::move(to_leave_.front());
-      to_leave_.pop_front();
-      lock.unlock();
-      leave_now(receipt, visible_in);
-      lock.lock();
-      continue;
-    }
-    if (stopping_) return;
-    ++receiving_;
-    lock.unlock();
-    // A short poll: it returns at once, so stopping never waits on it.
-    auto got = results_.receive(Queue::kMaxBatch, std::chrono::milliseconds(0));
-    lock.lock();
-    --receiving_;
-    if (got && !got->empty()) {
-      if (got->size() < Queue::kMaxBatch) backlog_ = false;
-      received_.push_back(std::move(*got));
+      delete_next();
+    } else if (!to_leave_.empty()) {
+      leave_next();
+    } else if (stopping_) {
+      return;
     } else {
-      backlog_ = false;  // an error shows in the loop's own next receive, which reports it
+      receive_more();
     }
-    changed_.notify_all();
   }
+}
+
+// Whether a helper has something to do: a delete, a hand-back, a receive during a backlog (while
+// fewer batches are held or on their way than there are helpers), or stopping.
+bool ReceiveHelpers::has_work() const {
+  return stopping_ || !to_delete_.empty() || !to_leave_.empty() ||
+         (backlog_ && received_.size() + receiving_ < helpers_);
+}
+
+// Deletes the next batch of receipts, the lock released during the call.
+void ReceiveHelpers::delete_next() {
+  const std::size_t count = std::min(to_delete_.size(), Queue::kMaxBatch);
+  std::vector<std::string> chunk(std::make_move_iterator(to_delete_.begin()),
+                                 std::make_move_iterator(to_delete_.begin() + count));
+  to_delete_.erase(to_delete_.begin(), to_delete_.begin() + count);
+  mu_.unlock();
+  delete_now(chunk);
+  mu_.lock();
+}
+
+// Hands the next result of another run back, the lock released during the call.
+void ReceiveHelpers::leave_next() {
+  auto [receipt, visible_in] = std::move(to_leave_.front());
+  to_leave_.pop_front();
+  mu_.unlock();
+  leave_now(receipt, visible_in);
+  mu_.lock();
+}
+
+// Receives one more batch for the loop with a short poll, the lock released during the call: it
+// returns at once, so stopping never waits on it.
+void ReceiveHelpers::receive_more() {
+  ++receiving_;
+  mu_.unlock();
+  auto got = results_.receive(Queue::kMaxBatch, std::chrono::milliseconds(0));
+  mu_.lock();
+  --receiving_;
+  if (got && !got->empty()) {
+    if (got->size() < Queue::kMaxBatch) backlog_ = false;
+    received_.push_back(std::move(*got));
+  } else {
+    backlog_ = false;  // an error shows in the loop's own next receive, which reports it
+  }
+  changed_.notify_all();
 }
 
 }  // namespace tasker

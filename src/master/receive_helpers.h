@@ -1,10 +1,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -12,6 +10,8 @@
 #include <vector>
 
 #include "tasker/queue.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace tasker {
 
@@ -32,37 +32,44 @@ class ReceiveHelpers {
   ReceiveHelpers& operator=(const ReceiveHelpers&) = delete;
 
   /// Whether the loop's last receive came back full: helpers receive while it did.
-  void set_backlog(bool backlog);
+  void set_backlog(bool backlog) EXCLUDES(mu_);
   /// A batch a helper received. While helpers are receiving (a backlog) it waits up to `wait`
   /// for one: nullopt with `busy` set means that ran out (ask again); nullopt with `busy` clear
   /// means no batch is waiting or on its way, so the loop polls the queue itself.
-  std::optional<std::vector<Message>> take(std::chrono::milliseconds wait, bool& busy);
+  std::optional<std::vector<Message>> take(std::chrono::milliseconds wait, bool& busy) EXCLUDES(mu_);
   /// Deletes these results soon, in batches (at once without helpers, or once they stopped). A
   /// failed delete is logged: the result comes again and is dropped as a duplicate.
-  void delete_later(std::vector<std::string> receipts);
+  void delete_later(std::vector<std::string> receipts) EXCLUDES(mu_);
   /// Makes this (another run's) result visible again `visible_in` from now, soon (at once without
   /// helpers, or once they stopped), so its own master gets it.
-  void leave_later(std::string receipt, std::chrono::seconds visible_in);
+  void leave_later(std::string receipt, std::chrono::seconds visible_in) EXCLUDES(mu_);
   /// Stops the helpers once they finished their calls, deletes what is still to delete, and
   /// returns the batches they received that the loop did not take, for the loop to deal with.
-  std::vector<std::vector<Message>> finish();
+  std::vector<std::vector<Message>> finish() EXCLUDES(mu_);
 
  private:
-  void serve();
+  using Leave = std::pair<std::string, std::chrono::seconds>;
+
+  void serve() EXCLUDES(mu_);
+  bool has_work() const REQUIRES(mu_);
+  bool on_their_way() const REQUIRES(mu_);
+  void delete_next() REQUIRES(mu_);
+  void leave_next() REQUIRES(mu_);
+  void receive_more() REQUIRES(mu_);
   void delete_now(const std::vector<std::string>& receipts);
   void leave_now(const std::string& receipt, std::chrono::seconds visible_in);
 
   Queue& results_;
   const std::size_t helpers_;
-  std::mutex mutex_;  // guards everything below
-  std::condition_variable changed_;
-  std::deque<std::string> to_delete_;
-  std::deque<std::pair<std::string, std::chrono::seconds>> to_leave_;
-  std::deque<std::vector<Message>> received_;
-  std::size_t receiving_ = 0;  // helpers in a receive call
-  bool backlog_ = false;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  Mutex mu_;
+  CondVar changed_;
+  std::deque<std::string> to_delete_ GUARDED_BY(mu_);
+  std::deque<Leave> to_leave_ GUARDED_BY(mu_);
+  std::deque<std::vector<Message>> received_ GUARDED_BY(mu_);
+  std::size_t receiving_ GUARDED_BY(mu_) = 0;  // helpers in a receive call
+  bool backlog_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // the constructing thread's
 };
 
 }  // namespace tasker

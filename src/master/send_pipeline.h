@@ -1,15 +1,15 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "tasker/task.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace tasker {
 
@@ -35,11 +35,11 @@ class SendPipeline {
 
   /// Hands over a batch that completes the supply up to task number `supplied`, waiting while
   /// every sender is busy. False once a send or a record failed: nothing more is sent.
-  bool dispatch(std::vector<Task> batch, std::uint64_t supplied);
+  bool dispatch(std::vector<Task> batch, std::uint64_t supplied) EXCLUDES(mu_);
 
   /// Waits until every batch handed over is sent or has failed, and stops the threads. False when
   /// anything failed.
-  bool finish();
+  bool finish() EXCLUDES(mu_);
 
  private:
   struct Batch {
@@ -47,22 +47,25 @@ class SendPipeline {
     std::uint64_t first = 0;  // the supply's count before this batch
     std::uint64_t last = 0;   // ... and with it
   };
-  void serve();
+  void serve() EXCLUDES(mu_);
+  bool take(Batch& batch) EXCLUDES(mu_);
+  void sent(const Batch& batch, bool ok) EXCLUDES(mu_);
 
   const std::size_t senders_;
   const Send send_;
   const Record record_;
 
-  std::mutex mutex_;  // guards everything below; held while recording, so records stay in order
-  std::condition_variable changed_;
-  std::deque<Batch> waiting_;
-  std::size_t busy_ = 0;
-  std::uint64_t handed_over_ = 0;  // where the next batch starts
-  std::uint64_t sent_ = 0;         // every batch below this count is in the queue
-  std::map<std::uint64_t, std::uint64_t> sent_ahead_;  // first -> last of batches sent above it
-  bool failed_ = false;
-  bool closing_ = false;
-  std::vector<std::thread> threads_;
+  Mutex mu_;  // held while recording, so records stay in order
+  CondVar changed_;
+  std::deque<Batch> waiting_ GUARDED_BY(mu_);
+  std::size_t busy_ GUARDED_BY(mu_) = 0;
+  std::uint64_t handed_over_ GUARDED_BY(mu_) = 0;  // where the next batch starts
+  std::uint64_t sent_ GUARDED_BY(mu_) = 0;         // every batch below this count is in the queue
+  // first -> last of batches sent above sent_
+  std::map<std::uint64_t, std::uint64_t> sent_ahead_ GUARDED_BY(mu_);
+  bool failed_ GUARDED_BY(mu_) = false;
+  bool closing_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // the constructing thread's
 };
 
 }  // namespace tasker

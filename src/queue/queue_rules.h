@@ -12,10 +12,9 @@
 namespace tasker {
 
 // The limits every backend enforces alike — SQS's — so a program that works on the embedded queue
-// also works on SQS.
+// also works on SQS. The message-size limit (kMaxBodyBytes) and how a message's size is counted
+// (message_size()) are part of the Queue contract, in tasker/queue.h.
 
-/// The largest message body in bytes (SQS's 256 KiB).
-inline constexpr std::size_t kMaxBodyBytes = 262144;
 /// The longest visibility timeout (SQS's 12 hours).
 inline constexpr std::chrono::seconds kMaxVisibility{43200};
 /// The longest long-poll wait of one receive (SQS's 20 s).
@@ -46,10 +45,6 @@ Status validate_batch_size(std::size_t size, std::string_view what);
 inline constexpr std::size_t kMaxAttributes = 10;
 /// The data type every attribute is sent with: tasker's attributes are strings.
 inline constexpr std::string_view kAttributeDataType = "String";
-
-/// A message's size as SQS counts it against the 256 KiB limit: the body, and each attribute's
-/// name, data type and value.
-std::size_t message_size(const OutgoingMessage& message);
 
 /// Checks a send batch as SQS does: 1 to Queue::kMaxBatch messages of at most 256 KiB together.
 Status validate_send_batch(const std::vector<OutgoingMessage>& messages);
