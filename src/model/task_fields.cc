@@ -89,11 +89,19 @@ Status check_text(const TaskField& field, const std::string& value) {
   return check_printable(field.name, value);
 }
 
-// The rule of one `env` name: not empty, no '=' or NUL (they would end the name), no control
-// character.
+// An `env` name the environment can hold as NAME=value: not empty, no '='.
+bool is_env_name(std::string_view name) {
+  return !name.empty() && name.find('=') == std::string_view::npos;
+}
+
+Error env_name_error(const TaskField& field, const std::string& name) {
+  return field_error(field.name, "variable name '" + name + "' is empty or contains '='");
+}
+
+// The rule of one `env` name: an env name (is_env_name) without NUL or control characters.
 Status check_env_name(const TaskField& field, const std::string& name) {
-  if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
-    return field_error(field.name, "variable name '" + name + "' is empty or contains '='");
+  if (!is_env_name(name) || name.find('\0') != std::string::npos) {
+    return env_name_error(field, name);
   }
   if (json_util::has_control_character(name)) {
     return field_error(field.name, "variable name '" + name + "' contains a control character");
@@ -188,7 +196,9 @@ Status read_entrypoint(const TaskField& field, const json& value, Task& task) {
 Status read_env(const TaskField& field, const json& value, Task& task) {
   if (!value.is_object()) return type_error(field.name, field.type, value);
   for (auto it = value.begin(); it != value.end(); ++it) {
-    TASKER_TRY(check_env_name(field, it.key()));
+    // A name that cannot be NAME=value is refused as it is read, like a value of the wrong type;
+    // check_env applies the rest of the rule.
+    if (!is_env_name(it.key())) return env_name_error(field, it.key());
     if (!it->is_string()) {
       return type_error(std::string(field.name) + "." + it.key(), "a string", *it);
     }
