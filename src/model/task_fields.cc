@@ -326,7 +326,8 @@ void write_arguments(const TaskField& field, const Task& task, json& object) {
 
 constexpr FieldLimits kTextLimits{.max = kMaxTextFieldBytes};
 
-// The task's fields. README.md's task-field table says the same to users.
+// The task's fields, in the order they are read and checked (a line with several faults is told
+// the first). README.md's task-field table says the same to users; a test keeps the two alike.
 constexpr TaskField kTaskFields[] = {
     {.name = "id",
      .type = "a string",

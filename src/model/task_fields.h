@@ -35,8 +35,9 @@ struct TaskField {
   Presence presence = Presence::kOptional;
   FieldLimits limits = {};
   LimitUnit unit = LimitUnit::kNumber;
-  /// Reads a set value into `task`. A number outside the limits is refused here, before it is
-  /// converted; everything else is left to `check`.
+  /// Reads a set value into `task`, refusing one of the wrong type or one it cannot convert (a
+  /// number outside the limits, a command that does not split, an env name that cannot be
+  /// NAME=value); every other rule is left to `check`.
   Status (*read)(const TaskField& field, const nlohmann::json& value, Task& task) = nullptr;
   /// Checks the field on a task, however the task was made; nullptr when any value read is valid.
   Status (*check)(const TaskField& field, const Task& task) = nullptr;
