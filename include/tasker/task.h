@@ -11,11 +11,29 @@
 
 namespace tasker {
 
-/// Limits that validation enforces on every task, whichever way it arrives.
+// Limits that validation enforces on every task, whichever way it arrives. The task's field
+// table (src/model/task_fields.cc) applies them and its errors print them; flags that bound what
+// a task may ask for (--max-memory, --max-cpus) use the same ones.
+
+/// The most bytes a task message may have (SQS's default maximum message size).
+inline constexpr std::size_t kMaxMessageBytes = 262144;
+/// The most bytes of `id`.
 inline constexpr std::size_t kMaxTaskIdBytes = 256;
-inline constexpr std::size_t kMaxMessageBytes = 262144;  // SQS's default maximum message size.
+/// The most bytes of a text field (`network`, `workdir`, `user`, `runId`, `replyQueue`) and of
+/// one entry of `mounts`.
+inline constexpr std::size_t kMaxTextFieldBytes = 1024;
+/// The longest `timeout`: a week.
 inline constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600.0;
+/// The most `cpus` a task may ask for.
+inline constexpr double kMaxCpus = 1024;
+/// The least `memory` a task may ask for: Docker refuses less.
+inline constexpr std::int64_t kMinMemoryBytes = 6 * 1024 * 1024;
+/// The most `memory` a task may ask for: 1 TiB.
+inline constexpr std::int64_t kMaxMemoryBytes = std::int64_t{1} << 40;
+/// The largest `maxAttempts`.
 inline constexpr int kMaxAttemptsLimit = 1000;
+/// The most entries of `mounts`.
+inline constexpr std::size_t kMaxMounts = 64;
 
 /// One unit of work: run `image` with `argv` and report the last stdout line. The wire format is
 /// docker-tasker's `{"id","image","arguments"}` plus optional fields; see README.md.
@@ -84,6 +102,10 @@ std::string normalize_image_reference(std::string_view image);
 /// Parses a size such as `512m`, `2g` or `1048576`: bytes, or a number with b, k, m, g or t
 /// (powers of 1024; `kb`/`kib` and so on too). The error says what is wrong, without a field name.
 Expected<std::int64_t> parse_byte_size(std::string_view text);
+
+/// Writes a size as parse_byte_size reads it, in the largest unit that divides it exactly:
+/// `6m`, `1t`, `1536k`, `1000` (bytes). For errors that print a size limit.
+std::string format_byte_size(std::int64_t bytes);
 
 /// Splits a command line into words exactly as a POSIX shell does, without expansions: single
 /// quotes keep everything literal, double quotes keep everything but `\$`, `` \` ``, `\"`, `\\`

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "queue/queue_rules.h"
 #include "tasker/queue.h"
 
 namespace tasker::cli {
@@ -82,8 +83,9 @@ std::function<int()> setup_queue(CLI::App& command) {
                      "sqlite:PATH, sqs://, sqs://NAME or a queue URL (default $TASKER_BROKER, else sqs://)")
       ->capture_default_str();
   command.add_option("--visibility", options->visibility,
-                     "create: visibility timeout in seconds, 0 to 43200")
-      ->check(CLI::Range(0, 43200))
+                     fmt::format("create: visibility timeout in seconds, 0 to {}",
+                                 kMaxVisibility.count()))
+      ->check(CLI::Range(0, static_cast<int>(kMaxVisibility.count())))
       ->capture_default_str();
   CLI::Option* dead_letter = command.add_option(
       "--dlq", options->dead_letter_queue,

@@ -1,5 +1,7 @@
 #include "cli/policy_flags.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -60,8 +62,9 @@ Expected<double> parse_cpus(const std::string& text) {
   errno = 0;
   const double cpus = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(cpus) ||
-      cpus <= 0 || cpus > 1024) {
-    return flag_error("--max-cpus", text, "must be a number greater than 0 and at most 1024");
+      cpus <= 0 || cpus > kMaxCpus) {
+    return flag_error("--max-cpus", text,
+                      fmt::format("must be a number greater than 0 and at most {:g}", kMaxCpus));
   }
   return cpus;
 }
@@ -125,8 +128,10 @@ Expected<TaskPolicy> policy_from_flags(const PolicyFlags& flags, std::size_t slo
   if (!flags.max_memory.empty()) {
     auto bytes = parse_byte_size(flags.max_memory);
     if (!bytes) return flag_error("--max-memory", flags.max_memory, bytes.error().message);
-    if (*bytes < 6 * 1024 * 1024) {
-      return flag_error("--max-memory", flags.max_memory, "must be at least 6m (Docker's minimum)");
+    if (*bytes < kMinMemoryBytes) {
+      return flag_error("--max-memory", flags.max_memory,
+                        "must be at least " + format_byte_size(kMinMemoryBytes) +
+                            " (Docker's minimum)");
     }
     policy.max_memory_bytes = *bytes;
   }

@@ -1,7 +1,5 @@
 #include "model/json_util.h"
 
-#include <algorithm>
-
 namespace tasker::json_util {
 
 namespace {
@@ -56,6 +54,13 @@ bool has_sqs_refused_character(std::string_view text) {
   return false;
 }
 
+bool has_control_character(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 Expected<nlohmann::json> parse_object(std::string_view text) {
   if (const auto at = too_deep_at(text); at != std::string_view::npos) {
     return Error::invalid("not valid JSON at byte " + std::to_string(at) + ": nested deeper than " +
@@ -103,11 +108,10 @@ std::string type_name(const nlohmann::json& value) {
   }
 }
 
-std::string extra_fields(const nlohmann::json& object,
-                         std::initializer_list<std::string_view> known) {
+std::string extra_fields(const nlohmann::json& object, bool (*is_known)(std::string_view name)) {
   nlohmann::json extra = nlohmann::json::object();
   for (auto it = object.begin(); it != object.end(); ++it) {
-    if (std::find(known.begin(), known.end(), it.key()) == known.end()) extra[it.key()] = *it;
+    if (!is_known(it.key())) extra[it.key()] = *it;
   }
   return extra.empty() ? std::string() : dump(extra);
 }
@@ -119,6 +123,10 @@ void merge_extra_fields(nlohmann::json& object, const std::string& extra_json) {
   for (auto it = extra.begin(); it != extra.end(); ++it) {
     if (!object.contains(it.key())) object[it.key()] = *it;
   }
+}
+
+Error field_error(std::string_view field, std::string_view problem) {
+  return Error::invalid(printable("\"" + std::string(field) + "\": " + std::string(problem)));
 }
 
 std::string dump(const nlohmann::json& value) {

@@ -13,6 +13,25 @@ bool escapable_in_double_quotes(char c) {
   return c == '$' || c == '`' || c == '"' || c == '\\' || c == '\n';
 }
 
+// Appends the double-quoted part that starts at line[i] (a '"') to `word` and moves `i` past its
+// closing quote.
+Status read_double_quoted(std::string_view line, std::size_t& i, std::string& word) {
+  for (++i; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"') {
+      ++i;
+      return Status::success();
+    }
+    if (c == '\\' && i + 1 < line.size() && escapable_in_double_quotes(line[i + 1])) {
+      ++i;
+      if (line[i] != '\n') word.push_back(line[i]);  // backslash-newline joins lines
+    } else {
+      word.push_back(c);
+    }
+  }
+  return Error::invalid("unbalanced double quote");
+}
+
 }  // namespace
 
 Expected<std::vector<std::string>> split_arguments(std::string_view line) {
@@ -39,25 +58,8 @@ Expected<std::vector<std::string>> split_arguments(std::string_view line) {
       in_word = true;
       i = close + 1;
     } else if (c == '"') {
+      TASKER_TRY(read_double_quoted(line, i, word));
       in_word = true;
-      ++i;
-      bool closed = false;
-      while (i < n) {
-        const char d = line[i];
-        if (d == '"') {
-          closed = true;
-          ++i;
-          break;
-        }
-        if (d == '\\' && i + 1 < n && escapable_in_double_quotes(line[i + 1])) {
-          if (line[i + 1] != '\n') word.push_back(line[i + 1]);  // backslash-newline joins lines
-          i += 2;
-          continue;
-        }
-        word.push_back(d);
-        ++i;
-      }
-      if (!closed) return Error::invalid("unbalanced double quote");
     } else if (c == '\\') {
       if (i + 1 >= n) return Error::invalid("trailing backslash escapes nothing");
       if (line[i + 1] != '\n') {
