@@ -42,11 +42,11 @@ const std::map<std::string, std::function<std::string(const CorpusValues&)>>& ge
            }},
           {"body-at-limit",
            [](const CorpusValues& v) {
-             return task_of_size("body-at-limit", v.image, kMaxMessageBytes);
+             return task_of_size("body-at-limit", v.image, kMaxBodyBytes);
            }},
           {"body-over-limit",
            [](const CorpusValues& v) {
-             return task_of_size("body-over-limit", v.image, kMaxMessageBytes + 1);
+             return task_of_size("body-over-limit", v.image, kMaxBodyBytes + 1);
            }},
           // Valid tasks that fit one message each but no two in one batch call; three in a row, so
           // that two of them share a batch of ten wherever the batches start.
@@ -59,7 +59,7 @@ const std::map<std::string, std::function<std::string(const CorpusValues&)>>& ge
           {"deep-nesting",
            [](const CorpusValues& v) {
              // As deep as a message may be: a stack-hungry parser or printer would crash on it.
-             const std::size_t depth = (kMaxMessageBytes - 100) / 2;
+             const std::size_t depth = (kMaxBodyBytes - 100) / 2;
              return R"({"id":"deep-nesting","image":")" + v.image + R"(","arguments":"true","x":)" +
                     std::string(depth, '[') + std::string(depth, ']') + "}";
            }},

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tasker/error.h"
+#include "tasker/queue.h"
 
 namespace tasker {
 
@@ -15,8 +16,6 @@ namespace tasker {
 // table (src/model/task_fields.cc) applies them and its errors print them; flags that bound what
 // a task may ask for (--max-memory, --max-cpus) use the same ones.
 
-/// The most bytes a task message may have (SQS's default maximum message size).
-inline constexpr std::size_t kMaxMessageBytes = 262144;
 /// The most bytes of `id`.
 inline constexpr std::size_t kMaxTaskIdBytes = 256;
 /// The most bytes of a text field (`network`, `workdir`, `user`, `runId`, `replyQueue`) and of

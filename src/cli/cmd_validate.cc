@@ -20,7 +20,7 @@ std::function<int()> setup_validate(CLI::App& command) {
 
     // Every line is checked and every bad one reported; the first line of each id is remembered
     // so a repeated id names where it was first seen.
-    LineReader reader(**input, kMaxMessageBytes);
+    LineReader reader(**input, kMaxBodyBytes);
     LineReader::Line line;
     std::unordered_map<std::string, std::size_t> first_line_of_id;
     std::size_t tasks = 0;
@@ -31,7 +31,7 @@ std::function<int()> setup_validate(CLI::App& command) {
       std::string problem;
       if (line.too_long) {
         problem = "task is " + std::to_string(line.length) + " bytes, over the " +
-                  std::to_string(kMaxMessageBytes) + "-byte limit";
+                  std::to_string(kMaxBodyBytes) + "-byte limit";
       } else if (auto task = parse_task(line.text); !task) {
         problem = task.error().message;
       } else if (auto [it, fresh] = first_line_of_id.emplace(task->id, line.number); !fresh) {

@@ -7,7 +7,7 @@ namespace tasker {
 
 Envelope peek_envelope(std::string_view body) {
   Envelope envelope;
-  if (body.size() > kMaxMessageBytes) return envelope;
+  if (body.size() > kMaxBodyBytes) return envelope;
   auto object = json_util::parse_object(body);
   if (!object) return envelope;
   auto read = [&](const char* field, std::optional<std::string>& out) {

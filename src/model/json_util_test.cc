@@ -10,7 +10,7 @@ namespace {
 // Given a message of nothing but brackets, the parser must refuse it up front: nlohmann's parser
 // and printer recurse, and 130,000 levels overflow the stack of an agent or a master.
 TEST(JsonUtilTest, DeepNestingIsRefusedBeforeParsing) {
-  const std::size_t depth = kMaxMessageBytes / 2 - 10;
+  const std::size_t depth = kMaxBodyBytes / 2 - 10;
   const std::string deep = R"({"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
   auto parsed = json_util::parse_object(deep);
   ASSERT_FALSE(parsed.ok());

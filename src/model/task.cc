@@ -19,9 +19,9 @@ const json* value_of(const json& object, const TaskField& field) {
 bool is_task_field(std::string_view name) { return find_task_field(name) != nullptr; }
 
 Status check_message_size(std::string_view text) {
-  if (text.size() <= kMaxMessageBytes) return Status::success();
+  if (text.size() <= kMaxBodyBytes) return Status::success();
   return Error::invalid("task is " + std::to_string(text.size()) + " bytes, over the " +
-                        std::to_string(kMaxMessageBytes) + "-byte limit");
+                        std::to_string(kMaxBodyBytes) + "-byte limit");
 }
 
 // Every required field is set; checked before any is read, so a missing one is named first.

@@ -214,7 +214,7 @@ TEST(TaskTest, NotJsonOrNotAnObjectIsExplained) {
 
 TEST(TaskTest, OversizedBodyIsRefusedBeforeParsing) {
   const std::string body = R"({"id":"a","image":"busybox","arguments":")" +
-                           std::string(kMaxMessageBytes, 'x') + "\"}";
+                           std::string(kMaxBodyBytes, 'x') + "\"}";
   EXPECT_EQ(error_of(body), "task is " + std::to_string(body.size()) + " bytes, over the 262144-byte limit");
 }
 
