@@ -16,7 +16,7 @@ packages=(
   libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   docker.io busybox-static docker-registry apache2-utils
   clang libclang-rt-14-dev universal-ctags
-  curl ca-certificates procps iproute2 util-linux
+  curl ca-certificates procps iproute2 util-linux dpkg-dev file
 )
 
 if ! command -v apt-get >/dev/null 2>&1; then
