@@ -4,9 +4,10 @@
 # layer. The image runs `tasker agent`, configured by Q_TASK, Q_RESULTS, nProc and the AWS
 # variables, and drives the host's daemon through a mounted /var/run/docker.sock.
 #
-#   scripts/agent-image.sh [IMAGE]        (default tasker-agent:local; needs build/tasker, or
-#                                          TASKER_BINARY, and
-#                                          DOCKER_HOST or /var/run/docker.sock)
+#   scripts/agent-image.sh [IMAGE]        (default tasker-agent:local; any name, with or
+#                                          without a tag (then :latest), with or without a
+#                                          registry host and port; needs build/tasker, or
+#                                          TASKER_BINARY, and DOCKER_HOST or /var/run/docker.sock)
 # With internet, docker/Dockerfile builds the equivalent image from source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +36,18 @@ chmod 1777 "$rootfs/tmp"
 
 changes=$(python3 -c 'import urllib.parse,sys; print("&".join("changes=" + urllib.parse.quote(c) for c in sys.argv[1:]))' \
   'ENTRYPOINT ["/usr/local/bin/tasker", "agent"]' 'ENV PATH=/usr/local/bin')
-repo=${image%:*}
-tag=${image##*:}
+# NAME[:TAG]: the tag is what follows the last ':' after the last '/' (a registry's port,
+# as in localhost:5000/agent, is not a tag); no tag means latest, as docker itself reads it.
+last=${image##*/}
+if [[ $last == *:* ]]; then
+  repo=${image%:*}
+  tag=${image##*:}
+else
+  repo=$image
+  tag=latest
+fi
+[[ -n $repo && -n $tag && $image != *@* ]] || { echo "agent-image: '$image' is not an image name (NAME[:TAG])" >&2; exit 2; }
+image=$repo:$tag
 tar -C "$rootfs" -c . | curl -sf --unix-socket "$socket" -X POST -H 'Content-Type: application/x-tar' \
   --data-binary @- "http://localhost/images/create?fromSrc=-&repo=$repo&tag=$tag&$changes" >/dev/null
 curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null \
