@@ -281,11 +281,14 @@ TEST_P(AgentIntegrationTest, PoisonMessagesAreAnsweredAndTheAgentGoesOn) {
 }
 
 // Observability: --log-json writes one JSON object per line, and --metrics-addr serves the
-// task counters in Prometheus' text format.
+// task counters in Prometheus' text format, every metric labelled with the agent's name, with its
+// version and the time of its last poll, and the address is logged at start.
 TEST_P(AgentIntegrationTest, JsonLogsAndPrometheusMetrics) {
   create_queues(30s);
   const std::string port = std::to_string(20000 + ::getpid() % 20000);
   auto& agent = start_agent("observed", {"--log-json", "--metrics-addr", "127.0.0.1:" + port});
+  const std::string label = "agent=\"" + agent_names_.back() + "\"";
+  const auto before_start = std::chrono::system_clock::now();
   send({task("ok", "echo fine"), task("bad", "sh -c 'exit 4'")});
   ASSERT_EQ(collect(2, 60s).size(), 2u);
   http::CurlTransport transport({});
@@ -296,11 +299,48 @@ TEST_P(AgentIntegrationTest, JsonLogsAndPrometheusMetrics) {
     auto response = transport.perform(request);
     if (!response || response->status != 200) return false;
     metrics = response->body;
-    return metrics.find(R"(tasker_agent_tasks_total{outcome="failed"} 1)") != std::string::npos;
+    return metrics.find("tasker_agent_tasks_total{" + label + ",outcome=\"failed\"} 1") !=
+           std::string::npos;
   }, 10s)) << metrics;
-  EXPECT_NE(metrics.find(R"(tasker_agent_tasks_total{outcome="succeeded"} 1)"), std::string::npos);
-  EXPECT_NE(metrics.find(R"(tasker_agent_tasks_total{outcome="received"} 2)"), std::string::npos);
-  EXPECT_NE(metrics.find("tasker_agent_task_duration_seconds_count 2"), std::string::npos);
+  EXPECT_NE(metrics.find("tasker_agent_tasks_total{" + label + ",outcome=\"succeeded\"} 1"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tasker_agent_tasks_total{" + label + ",outcome=\"received\"} 2"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tasker_agent_task_duration_seconds_count{" + label + "} 2"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tasker_agent_info{" + label + ",version=\"" TASKER_VERSION "\"} 1"),
+            std::string::npos) << metrics;
+  // The last poll is a Unix time after the agent started (and so not 0: it has polled).
+  const std::string poll = "tasker_agent_last_poll_timestamp_seconds{" + label + "} ";
+  const auto at = metrics.find(poll);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const double last_poll = std::stod(metrics.substr(at + poll.size()));
+  EXPECT_GE(last_poll, std::chrono::duration<double>(before_start.time_since_epoch()).count() - 5);
+  EXPECT_NE(agent.output().find("metrics at http://127.0.0.1:" + port + "/metrics"),
+            std::string::npos);
+  // Every metric the Grafana dashboard in docs/ queries is one the agent serves.
+  std::ifstream file(TASKER_SOURCE_DIR "/docs/grafana-dashboard.json");
+  const auto dashboard = nlohmann::json::parse(file, nullptr, false);
+  ASSERT_TRUE(dashboard.is_object() && dashboard.contains("panels")) << "docs/grafana-dashboard.json";
+  int queried = 0;
+  const std::regex metric_name(R"(tasker_[a-z_]+)");
+  for (const auto& panel : dashboard["panels"]) {
+    ASSERT_TRUE(panel.contains("targets")) << panel.dump();
+    for (const auto& target : panel["targets"]) {
+      const std::string expr = target.at("expr").get<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), metric_name), end; it != end; ++it) {
+        std::string name = it->str();
+        for (const char* suffix : {"_bucket", "_count", "_sum"}) {
+          const std::string s = suffix;
+          if (name.size() > s.size() && name.ends_with(s)) name.resize(name.size() - s.size());
+        }
+        EXPECT_NE(metrics.find("# TYPE " + name + " "), std::string::npos)
+            << "the dashboard queries " << name << ", which the agent does not serve";
+        ++queried;
+      }
+    }
+  }
+  EXPECT_GE(queried, 7);
   agent.signal(SIGTERM);
   ASSERT_TRUE(agent.wait_for(30s).has_value());
   std::istringstream lines(agent.output());

@@ -34,6 +34,10 @@ class AgentObserver {
 
   /// A queue call failed (it is retried, or its message comes back later); `error` says why.
   virtual void on_queue_error(const Error& error) {}
+
+  /// A receive call on the tasks queue answered, with tasks or without: the agent is alive and
+  /// reaches its queue (a dashboard shows when each agent last did).
+  virtual void on_polled() {}
 };
 
 }  // namespace tasker

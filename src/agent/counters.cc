@@ -6,6 +6,10 @@ namespace tasker::agent {
 
 Counters::Counters(AgentObserver* observer, StopControl& stop) : observer_(observer), stop_(stop) {}
 
+void Counters::polled() {
+  if (observer_) observer_->on_polled();
+}
+
 void Counters::received() {
   ++received_;
   if (observer_) observer_->on_received();

@@ -22,6 +22,8 @@ class Counters {
   Counters(const Counters&) = delete;
   Counters& operator=(const Counters&) = delete;
 
+  /// A receive call on the tasks queue answered.
+  void polled();
   /// A message was taken from the tasks queue.
   void received();
   /// A message is answered with `result`, which now waits to be sent.

@@ -34,6 +34,7 @@ void Poller::run() {
       continue;
     }
     failures = 0;
+    counters_.polled();
     if (messages->empty() && options_.exit_when_idle && idle()) return;
     slots_.reserve(messages->size());
     for (auto& message : *messages) {

@@ -186,9 +186,11 @@ Expected<AgentSetup> setup_from_flags(const AgentFlags& f) {
 }
 
 /// The observer serving --metrics-addr; none when it is not set.
-Expected<std::unique_ptr<AgentObserver>> metrics_observer(const std::string& address) {
-  if (address.empty()) return std::unique_ptr<AgentObserver>();
-  return serve_agent_metrics({address});
+Expected<std::unique_ptr<AgentObserver>> metrics_observer(const AgentFlags& f) {
+  if (f.metrics_addr.empty()) return std::unique_ptr<AgentObserver>();
+  auto observer = serve_agent_metrics({f.metrics_addr, f.name});
+  if (observer) log::info("metrics at http://{}/metrics", f.metrics_addr);
+  return observer;
 }
 
 /// Opens the broker and the tasks queue and runs the agent on `runtime` until it stops; then
@@ -228,7 +230,7 @@ Status agent_command(const AgentFlags& f) {
   auto setup = setup_from_flags(f);
   if (!setup) return setup.error();
   // Metrics, served before the runtime and the queue are reached.
-  auto observer = metrics_observer(f.metrics_addr);
+  auto observer = metrics_observer(f);
   if (!observer) return observer.error();
   // Runtime -> broker and queues -> agent -> run.
   return run_on_docker(*setup, observer->get());
