@@ -6,8 +6,8 @@
 # and the development files of libcurl (OpenSSL flavour), OpenSSL, SQLite 3, nlohmann-json >= 3.10,
 # CLI11, fmt, prometheus-cpp, GoogleTest/GoogleMock and Google Benchmark; for the tests also Docker
 # Engine, a static busybox, the Distribution registry (docker-registry), htpasswd, clang with
-# libFuzzer, universal-ctags (the function-length report), and Python 3 with moto[server] and
-# boto3.
+# libFuzzer, universal-ctags (the function-length report), Chromium (headless, for the HTML
+# report's test), and Python 3 with moto[server] and boto3.
 set -euo pipefail
 
 packages=(
@@ -16,7 +16,7 @@ packages=(
   libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   docker.io busybox-static docker-registry apache2-utils
   clang libclang-rt-14-dev universal-ctags
-  curl ca-certificates procps iproute2 util-linux dpkg-dev file
+  curl ca-certificates procps iproute2 util-linux dpkg-dev file chromium
 )
 
 if ! command -v apt-get >/dev/null 2>&1; then

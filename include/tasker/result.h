@@ -20,6 +20,9 @@ struct TaskResult {
   /// A short failure class: exit, timeout, oom, image, pull, docker, invalid-task, policy, ...
   std::optional<std::string> error;
   std::optional<std::int64_t> duration_ms;
+  /// When the task began to run (pull, create, start), in milliseconds since the Unix epoch; with
+  /// duration_ms it places the task on a timeline (`tasker report`).
+  std::optional<std::int64_t> started_at_ms;
   std::optional<int> attempt;
   std::optional<std::string> agent;
   std::optional<std::string> run_id;

@@ -16,6 +16,7 @@ const std::vector<Subcommand>& subcommands() {
       {"exec", "Run one task on the local Docker daemon and print its result", setup_exec},
       {"queue", "Create, delete, purge or count a queue (SQS or SQLite)", setup_queue},
       {"validate", "Check a JSON-lines task file; report every bad line", setup_validate},
+      {"report", "Write a run's report: one HTML page with its timeline and failures", setup_report},
       {"version", "Print tasker's version", setup_version},
   };
   return kSubcommands;

@@ -24,5 +24,6 @@ std::function<int()> setup_run(CLI::App& command);
 std::function<int()> setup_validate(CLI::App& command);
 std::function<int()> setup_exec(CLI::App& command);
 std::function<int()> setup_queue(CLI::App& command);
+std::function<int()> setup_report(CLI::App& command);
 
 }  // namespace tasker::cli

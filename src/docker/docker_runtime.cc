@@ -419,6 +419,8 @@ class DockerRuntime::Run {
     result.id = task_.id;
     result.duration_ms =
         std::chrono::duration_cast<milliseconds>(Clock::now() - started_).count();
+    result.started_at_ms = std::chrono::duration_cast<milliseconds>(
+                               wall_started_.time_since_epoch()).count();
     result.attempt = context_.attempt;
     if (!context_.agent.empty()) result.agent = context_.agent;
     result.run_id = task_.run_id;
@@ -435,6 +437,7 @@ class DockerRuntime::Run {
   const RunContext& context_;
   const std::stop_token stop_;
   const Clock::time_point started_ = Clock::now();
+  const std::chrono::system_clock::time_point wall_started_ = std::chrono::system_clock::now();
   const std::optional<milliseconds> time_limit_;
   std::string container_id_;
   RunDetail detail_;

@@ -72,6 +72,8 @@ constexpr ResultField kResultFields[] = {
     {"error", false, read_string<&TaskResult::error>, write_if_set<&TaskResult::error>},
     {"durationMs", false, read_integer<&TaskResult::duration_ms>,
      write_if_set<&TaskResult::duration_ms>},
+    {"startedAt", false, read_integer<&TaskResult::started_at_ms>,
+     write_if_set<&TaskResult::started_at_ms>},
     {"attempt", false, read_integer<&TaskResult::attempt>, write_if_set<&TaskResult::attempt>},
     {"agent", false, read_string<&TaskResult::agent>, write_if_set<&TaskResult::agent>},
     {"runId", false, read_string<&TaskResult::run_id>, write_if_set<&TaskResult::run_id>},

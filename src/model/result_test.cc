@@ -35,9 +35,10 @@ TEST(ResultTest, ParsesWhatThePythonAgentWrites) {
 TEST(ResultTest, RoundTripsOptionalAndUnknownFields) {
   auto result = parse_result(
       R"({"id":"a","isSuccess":false,"payload":"exit code 2: boom","exitCode":2,"error":"exit",)"
-      R"("durationMs":15,"attempt":2,"agent":"node-1","runId":"r","host":"h"})");
+      R"("durationMs":15,"startedAt":1764770000123,"attempt":2,"agent":"node-1","runId":"r","host":"h"})");
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->exit_code, 2);
+  EXPECT_EQ(result->started_at_ms, 1764770000123);
   EXPECT_EQ(result->attempt, 2);
   EXPECT_EQ(result->extra_json, R"({"host":"h"})");
   auto again = parse_result(to_json(*result));

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tasker/error.h"
+#include "tasker/result.h"
+
+namespace tasker {
+
+/// What `tasker report` draws: a run's results, as its journal or a results file holds them.
+struct ReportInput {
+  std::string title;  ///< Shown at the top: the run id, or the file it was read from.
+  std::vector<TaskResult> results;
+  /// Lines of the source that were neither a result nor a journal record, counted and said.
+  std::size_t unreadable_lines = 0;
+};
+
+/// Reads `path`: a state directory (its run.journal, else its newest finished run-*.journal), a
+/// journal, or a file of result JSON lines (what `tasker run` prints). A journal's results are
+/// its {"result": ...} records; its other records are skipped. A task answered more than once
+/// keeps its first result, as the master reduces it.
+Expected<ReportInput> read_report_input(const std::string& path);
+
+/// Limits that keep a report of a very large run readable and quick to draw.
+struct ReportLimits {
+  /// Above this many placed tasks the timeline draws, per lane, how many tasks ran in each of
+  /// `bins` time slices (shaded by their failed share) instead of one bar per task.
+  std::size_t max_task_bars = 5000;
+  std::size_t bins = 400;
+  /// Failure rows listed; the rest are counted below the table.
+  std::size_t max_failure_rows = 1000;
+};
+
+/// One self-contained HTML page (inline SVG and CSS; no script, no network): the counts, a
+/// timeline of every task per agent slot coloured by outcome, throughput over time, the duration
+/// distribution, and the failures with their error class, exit code and reason. Every text taken
+/// from a result is escaped. Tasks whose results carry no start time (docker-tasker's agent
+/// writes none) are counted and listed but not placed on the timeline.
+std::string render_report(const ReportInput& input, const ReportLimits& limits = {});
+
+}  // namespace tasker
