@@ -274,7 +274,41 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 3
 td:last-child { font-family: monospace; white-space: pre-wrap; max-width: 700px; }
 )";
 
+// GNU parallel's Exitval and Signal: a container whose process died of a signal exits 128+N
+// (Docker's convention), as one killed for its timeout or memory does: exit value 0, signal N, as
+// parallel logs a killed job. A failure with no exit code (never ran: policy, image, ...) is exit
+// value 255, as parallel logs a command it could not start.
+std::pair<int, int> exit_and_signal(const TaskResult& r) {
+  const std::string error = r.error.value_or("");
+  int code = r.exit_code.value_or(r.is_success ? 0 : 255);
+  if ((error == "timeout" || error == "oom") && !r.exit_code) code = 128 + 9;
+  if (code > 128 && code <= 128 + 64) return {0, code - 128};
+  return {code, 0};
+}
+
+// A joblog field: tabs and line breaks would break the columns.
+std::string joblog_field(std::string text) {
+  for (char& c : text) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
 }  // namespace
+
+std::string render_joblog(const ReportInput& input) {
+  std::string out = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
+  std::size_t seq = 0;
+  for (const TaskResult& r : input.results) {
+    const auto [exit_value, signal] = exit_and_signal(r);
+    out += fmt::format("{}\t{}\t{:.3f}\t{:.3f}\t0\t{}\t{}\t{}\t{}\n", ++seq,
+                       joblog_field(r.agent.value_or("-")),
+                       static_cast<double>(r.started_at_ms.value_or(0)) / 1000.0,
+                       static_cast<double>(r.duration_ms.value_or(0)) / 1000.0, r.payload.size(),
+                       exit_value, signal, joblog_field(r.id));
+  }
+  return out;
+}
 
 Expected<ReportInput> read_report_input(const std::string& path) {
   std::string file = path;

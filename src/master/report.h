@@ -39,4 +39,11 @@ struct ReportLimits {
 /// writes none) are counted and listed but not placed on the timeline.
 std::string render_report(const ReportInput& input, const ReportLimits& limits = {});
 
+/// The run as GNU parallel's --joblog writes it: a header line, then one tab-separated line per
+/// task in the order the results came: Seq, Host (the agent), Starttime (Unix seconds), JobRuntime
+/// (seconds), Send (0: not known), Receive (the payload's bytes), Exitval, Signal (9 for a task
+/// killed for its timeout or memory, else 0) and Command (the task id: results do not carry the
+/// command). A value a result lacks is 0 (Host: "-").
+std::string render_joblog(const ReportInput& input);
+
 }  // namespace tasker

@@ -95,6 +95,25 @@ TEST(ReportTest, ResultsWithoutStartTimesAreCountedNotPlaced) {
   EXPECT_NE(html.find("<span id=\"total\">2 tasks</span>"), std::string::npos);
 }
 
+// GNU parallel's --joblog columns, one line per task in the order the results came.
+TEST(ReportTest, JoblogHasParallelsColumns) {
+  ReportInput input;
+  TaskResult ok = ran("ok", true, 1500, 2250, "node\ta");
+  ok.payload = "12345";
+  TaskResult failed = ran("bad", false, 0, 10);
+  TaskResult killed = ran("slow", false, 0, 30000);
+  killed.error = "timeout";
+  killed.exit_code = 137;
+  TaskResult refused = TaskResult::failure("refused", "policy", "refused: image not allowed");
+  input.results = {ok, failed, killed, refused};
+  EXPECT_EQ(render_joblog(input),
+            "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+            "1\tnode a\t1700000001.500\t2.250\t0\t5\t0\t0\tok\n"
+            "2\tnode-a\t1700000000.000\t0.010\t0\t17\t3\t0\tbad\n"
+            "3\tnode-a\t1700000000.000\t30.000\t0\t17\t0\t9\tslow\n"
+            "4\t-\t0.000\t0.000\t0\t26\t255\t0\trefused\n");
+}
+
 class ReportInputTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -38,7 +38,13 @@ status=0
 [ "$status" = 1 ] || fail "tasker run exited $status (want 1: three tasks fail): $(tail -3 "$work/run.err")"
 [ "$(wc -l <"$work/results.jsonl")" = 12 ] || fail "want 12 results: $(cat "$work/results.jsonl")"
 
-(cd "$work" && "$tasker" report -o report.html 2>report.err) || fail "tasker report: $(cat "$work/report.err")"
+(cd "$work" && "$tasker" report -o report.html --joblog joblog.tsv 2>report.err) || fail "tasker report: $(cat "$work/report.err")"
+# GNU parallel's joblog: its header, one line per task, the exit values of the failed ones.
+[ "$(head -1 "$work/joblog.tsv")" = "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')" ] \
+  || fail "joblog header: $(head -1 "$work/joblog.tsv")"
+[ "$(tail -n +2 "$work/joblog.tsv" | wc -l)" = 12 ] || fail "joblog: $(cat "$work/joblog.tsv")"
+exits=$(awk -F'\t' 'NR > 1 && $7 != 0 {print $9 "=" $7}' "$work/joblog.tsv" | sort | tr '\n' ' ')
+[ "$exits" = "bad-1=3 bad-2=4 bad-3=5 " ] || fail "joblog exit values: '$exits'"
 grep -q '^report: 12 tasks of run ' "$work/report.err" || fail "report said: $(cat "$work/report.err")"
 browser --dump-dom "file://$work/report.html" >"$work/dom.html" || fail "chromium could not load the report: $(tail -5 "$work/chromium.log")"
 bars=$(grep -o '<rect class="task [a-z]*" data-id="[^"]*"' "$work/dom.html" | sort -u | wc -l)
