@@ -479,9 +479,13 @@ Expected<std::vector<ContainerSummary>> DockerClient::list_containers(const std:
     ContainerSummary summary;
     summary.id = item.value("Id", "");
     summary.state = item.value("State", "");
+    if (item.contains("Created") && item["Created"].is_number_integer()) {
+      summary.created = item["Created"].get<std::int64_t>();
+    }
     if (auto labels = item.find("Labels"); labels != item.end() && labels->is_object()) {
       summary.task_id = labels->value("tasker.task-id", "");
       summary.agent = labels->value("tasker.agent", "");
+      summary.run_id = labels->value("tasker.run-id", "");
     }
     containers.push_back(std::move(summary));
   }

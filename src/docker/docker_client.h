@@ -59,6 +59,8 @@ struct ContainerSummary {
   std::string state;
   std::string task_id;
   std::string agent;
+  std::string run_id;
+  std::int64_t created = 0;  ///< Unix seconds.
 };
 
 /// A client of the Docker Engine API: one method per endpoint the runtime needs. Thread-safe:

@@ -1,7 +1,9 @@
 #include "master/report.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -296,6 +298,54 @@ std::string joblog_field(std::string text) {
 
 }  // namespace
 
+RunStatus run_status(const ReportInput& input, std::int64_t now_ms) {
+  RunStatus status;
+  std::vector<std::int64_t> ends;
+  for (const TaskResult& r : input.results) {
+    if (r.is_success) {
+      ++status.succeeded;
+    } else {
+      ++status.failed;
+      status.failures.push_back(r);
+    }
+    if (r.started_at_ms && r.duration_ms) ends.push_back(*r.started_at_ms + *r.duration_ms);
+  }
+  const std::uint64_t answered = status.succeeded + status.failed;
+  status.submitted = std::max(input.submitted, answered);
+  status.waiting = status.submitted - answered;
+  if (ends.size() >= 2) {
+    std::sort(ends.begin(), ends.end());
+    // The last minute before now, or before the last end when the run is over.
+    const std::int64_t until = status.waiting > 0 ? std::max(now_ms, ends.back()) : ends.back();
+    const std::int64_t since = std::max(until - 60'000, ends.front());
+    const auto recent = static_cast<double>(
+        ends.end() - std::lower_bound(ends.begin(), ends.end(), since));
+    status.rate = recent / (static_cast<double>(std::max<std::int64_t>(until - since, 1)) / 1000.0);
+  }
+  if (status.waiting > 0 && status.rate > 0) status.eta_seconds = status.waiting / status.rate;
+  return status;
+}
+
+Expected<std::vector<ReportInput>> runs_of_state_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) return Error::invalid("state directory " + dir + " does not exist");
+  std::vector<std::pair<fs::file_time_type, std::string>> journals;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "run.journal" || (name.starts_with("run-") && name.ends_with(".journal"))) {
+      journals.emplace_back(entry.last_write_time(ec), entry.path().string());
+    }
+  }
+  std::sort(journals.rbegin(), journals.rend());
+  std::vector<ReportInput> runs;
+  for (const auto& [time, path] : journals) {
+    auto input = read_report_input(path);
+    if (!input) return input.error();
+    runs.push_back(std::move(*input));
+  }
+  return runs;
+}
+
 std::string render_joblog(const ReportInput& input) {
   std::string out = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
   std::size_t seq = 0;
@@ -318,9 +368,12 @@ Expected<ReportInput> read_report_input(const std::string& path) {
     file = *journal;
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in) return Error::invalid("report: cannot read " + file);
+  if (!in) return Error::invalid("cannot read " + file + ": " + std::strerror(errno));
   ReportInput input;
   input.title = file;
+  input.source = file;
+  const std::string name = fs::path(file).filename().string();
+  input.finished = name.starts_with("run-") && name.ends_with(".journal");
   std::set<std::string> seen;
   LineReader reader(in, 1 << 20);
   LineReader::Line line;
@@ -333,10 +386,16 @@ Expected<ReportInput> read_report_input(const std::string& path) {
       continue;
     }
     if (record->contains("run") && (*record)["run"].is_string()) {
-      input.title = "run " + (*record)["run"].get<std::string>();
+      input.run_id = (*record)["run"].get<std::string>();
+      input.title = "run " + input.run_id;
       continue;
     }
-    if (record->contains("submitted")) continue;
+    if (record->contains("submitted")) {
+      if ((*record)["submitted"].is_number_unsigned()) {
+        input.submitted = std::max(input.submitted, (*record)["submitted"].get<std::uint64_t>());
+      }
+      continue;
+    }
     auto result = record->contains("result") ? parse_result(json_util::dump((*record)["result"]))
                                              : parse_result(line.text);
     if (!result) {

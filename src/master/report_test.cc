@@ -114,6 +114,34 @@ TEST(ReportTest, JoblogHasParallelsColumns) {
             "4\t-\t0.000\t0.000\t0\t26\t255\t0\trefused\n");
 }
 
+TEST(ReportTest, StatusCountsRateAndEta) {
+  ReportInput input;
+  input.submitted = 10;
+  // Four results ending 1 s apart, the last at t = 4 s.
+  for (int i = 0; i < 4; ++i) input.results.push_back(ran("t" + std::to_string(i), i != 2, i * 1000, 1000));
+  const std::int64_t last_end = 1'700'000'000'000 + 4000;
+  const RunStatus s = run_status(input, last_end);
+  EXPECT_EQ(s.submitted, 10u);
+  EXPECT_EQ(s.succeeded, 3u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.waiting, 6u);
+  EXPECT_DOUBLE_EQ(s.rate, 4.0 / 3.0) << "4 ends over the 3 s from the first to now";
+  ASSERT_TRUE(s.eta_seconds);
+  EXPECT_DOUBLE_EQ(*s.eta_seconds, 6 / (4.0 / 3.0));
+  ASSERT_EQ(s.failures.size(), 1u);
+  EXPECT_EQ(s.failures[0].id, "t2");
+  // Nothing ended for a minute: the rate falls, the estimate grows.
+  const RunStatus later = run_status(input, last_end + 120'000);
+  EXPECT_DOUBLE_EQ(later.rate, 0);
+  EXPECT_FALSE(later.eta_seconds);
+  // All answered: no estimate, and more results than the journal says were sent still count.
+  input.submitted = 2;
+  const RunStatus done = run_status(input, last_end);
+  EXPECT_EQ(done.submitted, 4u);
+  EXPECT_EQ(done.waiting, 0u);
+  EXPECT_FALSE(done.eta_seconds);
+}
+
 class ReportInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -151,6 +179,22 @@ TEST_F(ReportInputTest, AStateDirectoryWithoutALiveJournalGivesItsNewestFinished
   EXPECT_EQ(input->title, "run new");
 }
 
+TEST_F(ReportInputTest, RunsOfAStateDirectoryNewestFirst) {
+  write(dir_ / "run-old.journal", "{\"run\":\"old\"}\n{\"submitted\":2}\n");
+  write(dir_ / "run.journal", "{\"run\":\"live\"}\n{\"submitted\":5}\n");
+  write(dir_ / "queue.db", "");
+  fs::last_write_time(dir_ / "run-old.journal", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  auto runs = runs_of_state_dir(dir_.string());
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].run_id, "live");
+  EXPECT_FALSE((*runs)[0].finished);
+  EXPECT_EQ((*runs)[0].submitted, 5u);
+  EXPECT_EQ((*runs)[1].run_id, "old");
+  EXPECT_TRUE((*runs)[1].finished);
+  EXPECT_FALSE(runs_of_state_dir((dir_ / "none").string()).ok());
+}
+
 TEST_F(ReportInputTest, MissingSourcesAreOneLine) {
   auto empty = read_report_input(dir_.string());
   ASSERT_FALSE(empty.ok());
@@ -158,7 +202,7 @@ TEST_F(ReportInputTest, MissingSourcesAreOneLine) {
                                        " holds no journal (run.journal or run-ID.journal)");
   auto missing = read_report_input((dir_ / "nope.jsonl").string());
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message, "report: cannot read " + (dir_ / "nope.jsonl").string());
+  EXPECT_EQ(missing.error().message, "cannot read " + (dir_ / "nope.jsonl").string() + ": No such file or directory");
 }
 
 }  // namespace
