@@ -1,5 +1,7 @@
 #include "testing/fake_queue.h"
 
+#include "queue/queue_rules.h"
+
 #include <algorithm>
 
 namespace tasker::testing {
@@ -19,7 +21,8 @@ class FakeQueue : public Queue {
       --state_->failing_sends;
       return state_->injected_error.value_or(Error::transient_failure("injected send failure"));
     }
-    if (messages.size() > kMaxBatch) return Error::invalid("too many entries");
+    // As SQS: at most kMaxBatch entries of kMaxBodyBytes together, or the whole call is refused.
+    if (auto valid = validate_send_batch(messages); !valid) return valid.error();
     std::vector<Status> statuses;
     for (const auto& message : messages) {
       if (!state_->refused_marker.empty() &&

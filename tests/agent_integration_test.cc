@@ -280,6 +280,28 @@ TEST_P(AgentIntegrationTest, PoisonMessagesAreAnsweredAndTheAgentGoesOn) {
   EXPECT_FALSE(agent.wait_for(0ms).has_value()) << "the agent exited";
 }
 
+// A task printing 70,000 NUL bytes has a result of 420,000 bytes once escaped, over the queue's
+// 256 KiB: it is answered, cut to fit with "truncated": true, and the result of a task that ends
+// with it is not held up (it used to be retried for ever and the run hung).
+TEST_P(AgentIntegrationTest, OversizeResultIsTruncatedAndAnswered) {
+  create_queues(30s);
+  start_agent("oversize");
+  send({task("zeros", "sh -c 'head -c 70000 /dev/zero'"), task("beside", "echo fine")});
+  auto got = collect(2, 60s);
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_EQ(got["zeros"].size(), 1u);
+  const TaskResult& zeros = got["zeros"][0];
+  EXPECT_TRUE(zeros.is_success) << zeros.payload.substr(0, 200);
+  EXPECT_EQ(zeros.truncated, true);
+  EXPECT_GT(zeros.payload.size(), 40000u);
+  EXPECT_EQ(zeros.payload, std::string(zeros.payload.size(), '\0'));
+  EXPECT_EQ(got["beside"][0].payload, "fine");
+  EXPECT_TRUE(eventually([&] {
+    auto depth = tasks_->depth();
+    return depth.ok() && depth->visible == 0 && depth->in_flight == 0;
+  }, 10s));
+}
+
 // Observability: --log-json writes one JSON object per line, and --metrics-addr serves the
 // task counters in Prometheus' text format, every metric labelled with the agent's name, with its
 // version and the time of its last poll, and the address is logged at start.

@@ -26,6 +26,8 @@ struct TaskResult {
   std::optional<int> attempt;
   std::optional<std::string> agent;
   std::optional<std::string> run_id;
+  /// The payload was cut so that the result fits in one queue message (kMaxBodyBytes).
+  std::optional<bool> truncated;
 
   /// Unknown fields as a JSON object text ("" when none), kept and written back.
   std::string extra_json;

@@ -251,6 +251,71 @@ TEST_F(AgentTest, FailedResultSendIsRetriedBeforeTheTaskIsDeleted) {
   EXPECT_GE(agent->stats().queue_errors, 2u);
 }
 
+// A result over the message limit once escaped (70,000 NUL bytes are 420,000 bytes of JSON) is
+// cut to fit and says so; the results sent with it are not held up, and nothing is retried.
+TEST_F(AgentTest, OversizeResultIsTruncatedToFitAndOthersStillGo) {
+  runtime_.behaviour = [](const Task& task) -> std::optional<RunOutcome> {
+    if (task.id != "big") return std::nullopt;
+    return RunOutcome{TaskResult::success("big", std::string(70000, '\0')), false};
+  };
+  submit(R"({"id":"big","image":"busybox","arguments":"zeros"})");
+  for (int i = 0; i < 5; ++i) {
+    submit(R"({"id":"small-)" + std::to_string(i) + R"(","image":"busybox","arguments":"echo ok"})");
+  }
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 6u);
+  const TaskResult& big = got["big"];
+  EXPECT_TRUE(big.is_success);
+  EXPECT_EQ(big.truncated, true);
+  EXPECT_GT(big.payload.size(), 40000u);
+  EXPECT_LT(big.payload.size(), 70000u);
+  EXPECT_EQ(big.payload, std::string(big.payload.size(), '\0'));
+  for (const auto& body : broker_.bodies("results")) EXPECT_LE(body.size(), kMaxBodyBytes);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(got["small-" + std::to_string(i)].is_success);
+    EXPECT_FALSE(got["small-" + std::to_string(i)].truncated.has_value());
+  }
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+  EXPECT_EQ(agent->stats().queue_errors, 0u) << "batched by size: no call refused";
+}
+
+// A payload cut to fit never ends in part of a UTF-8 character.
+TEST_F(AgentTest, TruncationKeepsWholeUtf8Characters) {
+  runtime_.behaviour = [](const Task& task) -> std::optional<RunOutcome> {
+    std::string euros;
+    for (int i = 0; i < 100000; ++i) euros += "\xe2\x82\xac";  // U+20AC, 3 bytes
+    return RunOutcome{TaskResult::success(task.id, euros), false};
+  };
+  submit(R"({"id":"euros","image":"busybox","arguments":"x"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  const TaskResult r = results()["euros"];
+  EXPECT_EQ(r.truncated, true);
+  EXPECT_EQ(r.payload.size() % 3, 0u);
+  EXPECT_EQ(r.payload.find("\xef\xbf\xbd"), std::string::npos) << "no replacement character";
+}
+
+// A batch the queue refuses as a whole (a non-transient error for the call) is sent again one
+// result per call, so each result is sent, or refused, on its own.
+TEST_F(AgentTest, ABatchRefusedAsAWholeIsSentOneByOne) {
+  broker_.state("results")->failing_sends = 1;
+  broker_.state("results")->injected_error = Error::invalid("batch refused");
+  for (int i = 0; i < 4; ++i) {
+    submit(R"({"id":"t)" + std::to_string(i) + R"(","image":"busybox","arguments":"echo ok"})");
+  }
+  AgentOptions o = options();
+  o.slots = 4;
+  o.publish_linger = 200ms;
+  auto agent = make_agent(o);
+  ASSERT_TRUE(agent->run().ok());
+  auto got = results();
+  ASSERT_EQ(got.size(), 4u);
+  for (const auto& [id, r] : got) EXPECT_TRUE(r.is_success) << id << ": " << r.payload;
+  EXPECT_TRUE(broker_.bodies("tasks").empty());
+}
+
 // Given a results queue whose disk is full, the agent should stop by itself and say why, leaving
 // the task in the queue for later rather than retrying without end or dropping it.
 TEST_F(AgentTest, FullDiskStopsTheAgentAndKeepsTheTask) {

@@ -19,6 +19,7 @@ void Publisher::publish(TaskResult result, const std::optional<std::string>& rep
   Outgoing item{std::move(result), reply_queue.value_or(options_.results_queue),
                 std::move(receipt)};
   item.vouched = vouched;
+  fit_in_one_message(item);
   {
     MutexLock lock(mu_);
     outbox_.push_back(std::move(item));
@@ -110,9 +111,18 @@ void Publisher::send_and_delete(std::vector<Outgoing>& items) {
   std::vector<std::string> answered;
   for (auto& [destination, group] : by_destination) {
     Queue* queue = result_queue(destination);
-    for (std::size_t start = 0; start < group.size(); start += Queue::kMaxBatch) {
-      const std::size_t count = std::min(group.size() - start, Queue::kMaxBatch);
+    // Batches of at most kMaxBatch results and kMaxBodyBytes together, as SQS takes them.
+    std::size_t start = 0;
+    while (start < group.size()) {
+      std::size_t count = 0, bytes = 0;
+      while (start + count < group.size() && count < Queue::kMaxBatch) {
+        const std::size_t size = message_size(message_of(*group[start + count]));
+        if (count > 0 && bytes + size > kMaxBodyBytes) break;
+        bytes += size;
+        ++count;
+      }
       send_batch(queue, destination, std::span(group).subspan(start, count), answered, to_retry);
+      start += count;
     }
   }
   taken_.delete_answered(answered);
@@ -128,19 +138,38 @@ void Publisher::send_batch(Queue* queue, const std::string& destination,
       queue != nullptr ? queue->send(messages)
                        : Expected<std::vector<Status>>(Error::unavailable("no results queue"));
   if (!sent) counters_.queue_error(sent.error(), "send results to " + destination);
+  if (!sent && !sent.error().transient() && batch.size() > 1) {
+    // Refused as a whole (too big together, or one bad entry spoils the call): one at a time,
+    // so each result is sent or refused on its own.
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      send_batch(queue, destination, batch.subspan(i, 1), answered, to_retry);
+    }
+    return;
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Outgoing& item = *batch[i];
-    const bool ok = sent && (*sent)[i].ok();
-    if (sent && !ok) counters_.queue_error((*sent)[i].error(), "send result");
-    if (ok) {
+    if (sent && (*sent)[i].ok()) {
       answered.push_back(item.receipt);
       continue;
     }
-    if (sent && !(*sent)[i].error().transient() && !item.replaced) {
-      replace_refused(item, (*sent)[i].error());
-    }
-    to_retry.push_back(std::move(item));
+    const Error error = sent ? (*sent)[i].error() : sent.error();
+    if (sent) counters_.queue_error(error, "send result");
+    after_failed_send(item, error, queue != nullptr && !error.transient(), to_retry);
   }
+}
+
+void Publisher::after_failed_send(Outgoing& item, const Error& error, bool refused_for_good,
+                                  std::vector<Outgoing>& to_retry) {
+  if (!item.replaced && refused_for_good) {
+    log::warn("task {}: the results queue refuses its result: {}", item.result.id, error.message);
+    replace_refused(item, "result refused by the results queue: " + error.message);
+  } else if (!item.replaced && item.send_attempts + 1 >= kMaxSendAttempts) {
+    log::error("task {}: its result could not be sent in {} tries ({}); answering it as failed",
+               item.result.id, kMaxSendAttempts, error.message);
+    replace_refused(item, "result not sent after " + std::to_string(kMaxSendAttempts) +
+                              " tries: " + error.message);
+  }
+  to_retry.push_back(std::move(item));
 }
 
 OutgoingMessage Publisher::message_of(const Outgoing& item) const {
@@ -150,11 +179,39 @@ OutgoingMessage Publisher::message_of(const Outgoing& item) const {
   return OutgoingMessage(std::move(body));
 }
 
-void Publisher::replace_refused(Outgoing& item, const Error& error) {
-  log::warn("task {}: the results queue refuses its result: {}", item.result.id, error.message);
+namespace {
+
+// The length of the longest prefix of `text`, at most `n` bytes, that does not cut a UTF-8
+// character.
+std::size_t utf8_prefix(const std::string& text, std::size_t n) {
+  while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+}  // namespace
+
+void Publisher::fit_in_one_message(Outgoing& item) const {
+  const std::size_t size = message_size(message_of(item));
+  if (size <= kMaxBodyBytes) return;
+  const std::string payload = std::move(item.result.payload);
+  item.result.truncated = true;
+  // The message grows with the prefix kept (by 1 to 6 bytes per byte, as JSON escapes it), so
+  // the longest prefix that fits is found by bisection.
+  std::size_t fits = 0, too_long = payload.size();
+  while (too_long - fits > 1) {
+    const std::size_t mid = fits + (too_long - fits) / 2;
+    item.result.payload = payload.substr(0, utf8_prefix(payload, mid));
+    (message_size(message_of(item)) <= kMaxBodyBytes ? fits : too_long) = mid;
+  }
+  item.result.payload = payload.substr(0, utf8_prefix(payload, fits));
+  log::warn("task {}: its result of {} bytes is over the {}-byte message limit; payload cut from "
+            "{} to {} bytes (\"truncated\": true)",
+            item.result.id, size, kMaxBodyBytes, payload.size(), item.result.payload.size());
+}
+
+void Publisher::replace_refused(Outgoing& item, const std::string& reason) {
   counters_.replaced(item.result);
-  TaskResult stand_in = TaskResult::failure(
-      item.result.id, "result", "result refused by the results queue: " + error.message);
+  TaskResult stand_in = TaskResult::failure(item.result.id, "result", reason);
   stand_in.agent = item.result.agent;
   stand_in.attempt = item.result.attempt;
   stand_in.run_id = item.result.run_id;

@@ -22,9 +22,12 @@ namespace tasker::agent {
 
 /// The outbox, on a thread of its own: results wait here until they are sent, in batches per
 /// destination queue, and only then are the task messages they answer deleted, in batches. Result
-/// first, then delete: a crash between the two repeats a task, never loses one. A failed send is
-/// retried with growing waits; a result the queue refuses for good is replaced by a failure that
-/// says so.
+/// first, then delete: a crash between the two repeats a task, never loses one. A result too big
+/// for one message has its payload cut to fit (`"truncated": true`); batches hold at most
+/// Queue::kMaxBatch results and kMaxBodyBytes together. A failed send is retried with growing
+/// waits; a batch the queue refuses as a whole is sent again one result per call; a result the
+/// queue refuses for good, or cannot take after kMaxSendAttempts tries, is replaced by a failure
+/// that says so.
 class Publisher {
  public:
   Publisher(Broker& broker, const AgentOptions& options, TakenMessages& taken, Counters& counters,
@@ -56,6 +59,9 @@ class Publisher {
   static constexpr std::chrono::seconds kLeastPatience{10};
   /// The longest the thread sleeps between two looks at the outbox.
   static constexpr std::chrono::milliseconds kLongestSleep{500};
+  /// Sends of one result that may fail before it is replaced by a failure saying why (with the
+  /// growing waits between them, several minutes).
+  static constexpr int kMaxSendAttempts = 12;
 
   /// A result waiting to be sent; its task message is deleted only after the send succeeded.
   struct Outgoing {
@@ -89,9 +95,16 @@ class Publisher {
                   std::vector<std::string>& answered, std::vector<Outgoing>& to_retry);
   /// The message that carries an item's result, signed when the agent has a key and vouches.
   OutgoingMessage message_of(const Outgoing& item) const;
+  /// Cuts the payload of a result too big for one message to the longest prefix that fits.
+  void fit_in_one_message(Outgoing& item) const;
   /// The results queue refuses a result for good (SQS refuses some characters a container may
-  /// print): it is answered with a failure saying so, rather than retried for ever.
-  void replace_refused(Outgoing& item, const Error& error);
+  /// print), or it could not be sent in kMaxSendAttempts tries: it is answered with a failure
+  /// giving `reason`, rather than retried for ever.
+  void replace_refused(Outgoing& item, const std::string& reason);
+  /// The send of `item` failed: replaced by a failure when the queue refused it for good or it
+  /// used its attempts, then queued to be tried again.
+  void after_failed_send(Outgoing& item, const Error& error, bool refused_for_good,
+                         std::vector<Outgoing>& to_retry);
   void retry_later(std::vector<Outgoing>& items) EXCLUDES(mu_);
   /// The queue named `name`, opened on first use; null (the error counted) when it cannot be.
   Queue* result_queue(const std::string& name);

@@ -59,6 +59,12 @@ Status read_integer(const ResultField& field, const json& value, TaskResult& res
 }
 
 template <auto member>
+Status read_boolean(const ResultField& field, const json& value, TaskResult& result) {
+  if (value.is_boolean()) result.*member = value.get<bool>();
+  return Status::success();
+}
+
+template <auto member>
 Status read_string(const ResultField& field, const json& value, TaskResult& result) {
   if (value.is_string()) result.*member = value.get<std::string>();
   return Status::success();
@@ -77,6 +83,7 @@ constexpr ResultField kResultFields[] = {
     {"attempt", false, read_integer<&TaskResult::attempt>, write_if_set<&TaskResult::attempt>},
     {"agent", false, read_string<&TaskResult::agent>, write_if_set<&TaskResult::agent>},
     {"runId", false, read_string<&TaskResult::run_id>, write_if_set<&TaskResult::run_id>},
+    {"truncated", false, read_boolean<&TaskResult::truncated>, write_if_set<&TaskResult::truncated>},
 };
 
 bool is_result_field(std::string_view name) {
