@@ -18,6 +18,12 @@ struct EmbeddedOptions {
   std::string state_dir = ".tasker";
   /// Tasks run at once; 0 means the number of CPUs.
   std::size_t slots = 0;
+  /// What the tasks are read from (MasterOptions::input): an interrupted run of another input
+  /// is refused rather than resumed.
+  std::string input;
+  /// A resumed run hands the results already in its journal to the handler again
+  /// (MasterOptions::replay).
+  bool replay = true;
   /// Discard an interrupted run found in state_dir instead of resuming it.
   bool fresh = false;
   /// What tasks may ask for (the same flags as `tasker agent`). Its caps also become the limits

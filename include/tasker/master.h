@@ -30,6 +30,17 @@ struct MasterOptions {
   /// Append-only journal of what was submitted and which results were reduced; a master started
   /// again with the same file resumes: it resubmits nothing already sent and reduces nothing twice.
   std::optional<std::string> state_file;
+  /// What the supply reads, as the journal records it: an absolute file path, "-" for standard
+  /// input, "" when not known. A journal of another input is refused; a resume also checks that
+  /// the tasks it reads again are the ones sent (a digest in the journal), whatever the input.
+  std::string input;
+  /// The broker's address, as the journal records it: a journal of another broker is refused.
+  std::string broker;
+  /// A resumed run hands the results its journal holds to the handler again, once each (so an
+  /// in-memory reduction is whole); false hands it only the results new to this process (the
+  /// CLI's default, so each result is printed once across a kill and its resume), counting the
+  /// others in the report.
+  bool replay = true;
   /// Most tasks submitted but not yet answered at once; bounds the master's memory.
   std::size_t window = 100000;
   /// Give up waiting after this long, reporting what is missing. Zero means wait for ever.

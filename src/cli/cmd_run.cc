@@ -20,6 +20,7 @@ std::function<int()> setup_run(CLI::App& command) {
     double timeout = 0;
     std::string progress = "auto";
     bool allow_failures = false;
+    bool replay = false;
     bool verbose = false;
     PolicyFlags policy;
   };
@@ -32,6 +33,8 @@ std::function<int()> setup_run(CLI::App& command) {
   command.add_option("--timeout", f->timeout, "Give up after this many seconds (0: never)");
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
+  command.add_flag("--replay", f->replay,
+                   "On a resume, print again the results the journal holds (default: only new ones)");
   command.add_flag("-v,--verbose", f->verbose, "Log each task as it ends");
   add_policy_flags(command, f->policy);
   return [f] {
@@ -51,6 +54,8 @@ std::function<int()> setup_run(CLI::App& command) {
 
     EmbeddedOptions options;
     options.state_dir = f->state_dir;
+    options.input = input_identity(f->file);
+    options.replay = f->replay;
     options.slots = f->slots;
     options.fresh = f->fresh;
     options.progress = *progress;

@@ -22,6 +22,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     std::size_t calls_in_flight = 0;
     std::string progress = "auto";
     bool allow_failures = false;
+    bool replay = false;
   };
   auto f = std::make_shared<Flags>();
   command.add_option("file", f->file, "JSON-lines task file, or - for standard input")->capture_default_str();
@@ -41,6 +42,8 @@ std::function<int()> setup_submit(CLI::App& command) {
       ->capture_default_str();
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
+  command.add_flag("--replay", f->replay,
+                   "On a resume, print again the results the journal holds (default: only new ones)");
   return [f] {
     // Before any thread starts, so only the watcher thread sees SIGINT/SIGTERM.
     static std::atomic<bool> interrupted{false};
@@ -67,6 +70,9 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.results_queue = f->results;
     options.run_id = f->run_id;
     if (!f->state.empty()) options.state_file = f->state;
+    options.input = input_identity(f->file);
+    options.replay = f->replay;
+    options.broker = broker_identity(*address);
     options.window = std::max<std::size_t>(1, f->window);
     options.calls_in_flight = f->calls_in_flight;
     options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));

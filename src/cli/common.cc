@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 namespace tasker::cli {
@@ -34,6 +35,20 @@ Expected<std::istream*> open_input(const std::string& path, std::ifstream& file)
   file.open(path, std::ios::binary);
   if (!file) return Error::invalid("cannot open " + path + ": " + std::strerror(errno));
   return &file;
+}
+
+std::string input_identity(const std::string& path) {
+  if (path == "-") return path;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+std::string broker_identity(const BrokerAddress& address) {
+  if (address.kind == BrokerAddress::Kind::kSqlite) {
+    return "sqlite:" + input_identity(address.sqlite_path);
+  }
+  return "sqs" + (address.endpoint ? ":" + *address.endpoint : std::string());
 }
 
 void print_result(const TaskResult& result) {

@@ -27,6 +27,13 @@ Expected<MasterOptions::Progress> progress_mode(const std::string& flag);
 /// Opens FILE, or standard input for "-"; the error names the file.
 Expected<std::istream*> open_input(const std::string& path, std::ifstream& file);
 
+/// How a journal names an input: "-" for standard input, else the file's absolute path, so the
+/// same file named from another directory is the same input.
+std::string input_identity(const std::string& path);
+
+/// How a journal names a broker: sqlite:ABSOLUTE_PATH, or sqs with the endpoint a queue URL names.
+std::string broker_identity(const BrokerAddress& address);
+
 /// Writes one result as a JSON line on standard output, flushed so a pipeline sees it at once.
 void print_result(const TaskResult& result);
 

@@ -7,6 +7,7 @@
 #include "docker/docker_client.h"
 #include "docker/docker_runtime.h"
 #include "docker/leftover_containers.h"
+#include "master/journal.h"
 #include "tasker/agent.h"
 #include "util/log.h"
 
@@ -31,6 +32,9 @@ class EmbeddedRun {
 
   /// Creates the state directory.
   Status prepare_state_dir();
+  /// An interrupted run in the state directory must be of this input: refused before anything
+  /// starts, rather than resumed with the wrong tasks.
+  Status check_journal() const;
   /// Connects to the local daemon and removes what a killed run of this state directory left.
   Status start_runtime();
   /// Opens the queue database and its two queues; a new run (or --fresh) starts them empty.
@@ -112,11 +116,21 @@ AgentOptions EmbeddedRun::agent_options() const {
   return agent;
 }
 
+Status EmbeddedRun::check_journal() const {
+  if (options_.fresh) return Status::success();  // it is discarded
+  const MasterOptions master = master_options();
+  return Journal::check(journal_.string(), Journal::Identity{master.run_id, master.tasks_queue,
+                                                             master.results_queue, master.input,
+                                                             master.broker});
+}
+
 MasterOptions EmbeddedRun::master_options() const {
   MasterOptions master;
   master.tasks_queue = kTasksQueue;
   master.results_queue = kResultsQueue;
   master.state_file = journal_.string();
+  master.input = options_.input;
+  master.replay = options_.replay;
   master.progress = options_.progress;
   master.timeout = options_.timeout;
   master.poll_wait = std::chrono::milliseconds(500);
@@ -168,6 +182,7 @@ Expected<RunReport> run_embedded(const Supply& supply, const ResultHandler& on_r
                                  const EmbeddedOptions& options) {
   EmbeddedRun run(options);
   TASKER_TRY(run.prepare_state_dir());
+  TASKER_TRY(run.check_journal());
   TASKER_TRY(run.start_runtime());
   TASKER_TRY(run.open_queues());
   return run.run(supply, on_result);

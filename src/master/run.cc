@@ -36,6 +36,15 @@ milliseconds backoff(int attempt) { return capped_backoff(attempt, milliseconds(
 
 std::uint64_t id_hash(const std::string& id) { return std::hash<std::string>{}(id); }
 
+// `digest` extended by a task as its JSON (FNV-1a, 64 bits): the same in every process and build,
+// so a journal's digest of the tasks sent can be checked by the process that resumes.
+std::uint64_t task_digest(std::uint64_t digest, const Task& task) {
+  for (const char c : to_json(task) + "\n") {
+    digest = (digest ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  return digest;
+}
+
 // Whether an error receiving results ends the run: a full disk, a queue that is gone, credentials
 // refused, a request refused as invalid need someone to act, so retrying would only hang. Network
 // trouble and the endpoint's own failures are retried.
@@ -87,8 +96,10 @@ Status Run::open_queues() {
 }
 
 Status Run::open_journal() {
+  const Journal::Identity identity{options_.run_id, options_.tasks_queue, options_.results_queue,
+                                   options_.input, options_.broker};
   auto opened = Journal::open(
-      *options_.state_file, options_.run_id, run_id_, options_.tasks_queue, options_.results_queue,
+      *options_.state_file, identity, run_id_,
       [this](const TaskResult& result) { replay(result); }, recovered_);
   if (!opened) return opened.error();
   journal_ = std::move(*opened);
@@ -100,9 +111,14 @@ Status Run::open_journal() {
   return Status::success();
 }
 
-// A result the journal holds: delivered again, once per task id.
+// A result the journal holds: delivered again (or only counted, without replay), once per task id.
 void Run::replay(const TaskResult& result) {
-  if (answered_.insert(id_hash(result.id)).second) deliver(result);
+  if (!answered_.insert(id_hash(result.id)).second) return;
+  if (options_.replay) {
+    deliver(result);
+  } else {
+    (result.is_success ? report_.succeeded : report_.failed)++;
+  }
 }
 
 void Run::start(const Supply& supply) {
@@ -138,9 +154,10 @@ bool Run::submit_next() {
     return true;
   }
   ++supplied_;
+  digest_ = task_digest(digest_, entry->value());
   if (supplied_ <= recovered_.submitted) {
-    expect_earlier(entry->value());
-    return true;
+    expect_earlier(std::move(entry->value()));
+    return supplied_ < recovered_.submitted || check_earlier_input();
   }
   return submit_task(std::move(entry->value()));
 }
@@ -153,17 +170,55 @@ void Run::count_invalid(const Error& error) {
 }
 
 // A task an earlier process of this run sent: not sent again, but waited for unless its result is
-// in already. Once the last of them is read again, a result can be told from a duplicate.
-void Run::expect_earlier(const Task& task) {
+// in already (after a cut journal, sent again: its result's record may be what was cut). Once the
+// last of them is read again, a result can be told from a duplicate.
+void Run::expect_earlier(Task task) {
   MutexLock lock(mu_);
   if (!answered_.count(id_hash(task.id))) {
     outstanding_.insert(task.id);
     ++submitted_;
+    if (recovered_.repaired) lost_.push_back(std::move(task));
   }
-  if (supplied_ == recovered_.submitted) {
+}
+
+// The last task an earlier process sent has been read again: the input must be the one it read
+// (the journal's digest of those tasks), else the run ends before anything is sent or mistaken.
+// False when it ends.
+bool Run::check_earlier_input() {
+  if (recovered_.digest && *recovered_.digest != digest_) {
+    fail(Error::invalid(fmt::format(
+        "the input is not the one run {} read: its first {} tasks differ from what that run sent; "
+        "resume it with the same input, discard it (tasker run --fresh, or delete the state file), "
+        "or use another --state-dir / --state",
+        run_id_, recovered_.submitted)));
+    return false;
+  }
+  send_lost();
+  {
+    MutexLock lock(mu_);
     replayed_ = true;
-    changed_.notify_all();
   }
+  changed_.notify_all();
+  return true;
+}
+
+// Sends again the earlier tasks whose results the journal may have lost; a result still queued
+// and the new one are reduced once, the other dropped as a duplicate.
+void Run::send_lost() {
+  if (lost_.empty()) return;
+  log::warn("sending again {} task(s) of run {} without a result in the journal", lost_.size(),
+            run_id_);
+  for (std::size_t start = 0; start < lost_.size(); start += Queue::kMaxBatch) {
+    std::vector<Task> batch(lost_.begin() + static_cast<std::ptrdiff_t>(start),
+                            lost_.begin() + static_cast<std::ptrdiff_t>(
+                                                std::min(lost_.size(), start + Queue::kMaxBatch)));
+    for (Task& task : batch) {
+      task.run_id = run_id_;
+      if (!options_.submit_only) task.reply_queue = options_.results_queue;
+    }
+    if (!send_batch(batch)) break;
+  }
+  lost_.clear();
 }
 
 // Marks a task as this run's, waits for room in the window, and batches it; a full batch goes to
@@ -181,6 +236,7 @@ bool Run::submit_task(Task task) {
   }
   batch_.push_back(std::move(task));
   batched_ = supplied_;
+  batched_digest_ = digest_;
   return batch_.size() < Queue::kMaxBatch || flush();
 }
 
@@ -221,11 +277,22 @@ bool Run::stopped() {
 // Hands the batch, if any, to the pipeline; false when it has failed.
 bool Run::flush() {
   if (batch_.empty()) return true;
+  {
+    MutexLock lock(mu_);
+    digests_[batched_] = batched_digest_;
+  }
   return pipeline_->dispatch(std::exchange(batch_, {}), batched_);
 }
 
 // Says the supply is done, also when it was shorter than what an earlier process sent.
 void Run::end_submitting() {
+  if (supplied_ < recovered_.submitted && recovered_.digest && !stopped()) {
+    fail(Error::invalid(fmt::format(
+        "the input is not the one run {} read: it has {} tasks, and that run sent {}; resume it "
+        "with the same input, discard it (tasker run --fresh, or delete the state file), or use "
+        "another --state-dir / --state",
+        run_id_, supplied_, recovered_.submitted)));
+  }
   {
     MutexLock lock(mu_);
     supply_done_ = true;
@@ -335,7 +402,14 @@ bool Run::back_off(int attempt) {
 // The pipeline's Record: the count of supplied tasks all sent, to the journal.
 bool Run::record_sent(std::uint64_t sent) {
   if (!journal_) return true;
-  auto status = journal_->record_submitted(sent);
+  std::uint64_t digest = 0;
+  {
+    MutexLock lock(mu_);
+    auto it = digests_.find(sent);
+    if (it != digests_.end()) digest = it->second;
+    digests_.erase(digests_.begin(), digests_.upper_bound(sent));
+  }
+  auto status = journal_->record_submitted(sent, digest);
   if (status) return true;
   fail(status.error());
   return false;
@@ -472,8 +546,22 @@ bool Run::receive_batch(milliseconds wait) {
   } else if (foreign_seen) {
     helpers_->set_backlog(false);
   }
-  helpers_->delete_later(std::exchange(to_delete_, {}));
+  delete_handled();
   return !failure_;
+}
+
+// Deletes the messages handled since the last call, once the journal records of their results
+// are durable: a power loss then cannot lose a result the queue no longer holds.
+void Run::delete_handled() {
+  if (to_delete_.empty()) return;
+  if (journal_) {
+    if (auto synced = journal_->sync(); !synced) {
+      failure_ = synced.error();
+      to_delete_.clear();  // left in the queue, for a resumed run
+      return;
+    }
+  }
+  helpers_->delete_later(std::exchange(to_delete_, {}));
 }
 
 // A receive failed: the run ends when retrying cannot help until someone acts (a resume can);
@@ -581,7 +669,7 @@ void Run::drain_helpers() {
       if (failure_ || !handle(message)) break;
     }
   }
-  helpers_->delete_later(std::exchange(to_delete_, {}));
+  delete_handled();
 }
 
 ProgressCounts Run::counts() {

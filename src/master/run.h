@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <map>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -51,6 +52,9 @@ class Run {
   /// Stops the submitter and leaves the supply, then reports.
   Expected<RunReport> finish();
 
+  /// The digest of no task: FNV-1a's offset basis.
+  static constexpr std::uint64_t kEmptyDigest = 14695981039346656037ull;
+
  private:
   /// What admit() made of a task.
   enum class Admission { kAdmitted, kRepeated, kStopped };
@@ -64,7 +68,9 @@ class Run {
   void submit() EXCLUDES(mu_);
   bool submit_next() EXCLUDES(mu_);
   void count_invalid(const Error& error) EXCLUDES(mu_);
-  void expect_earlier(const Task& task) EXCLUDES(mu_);
+  void expect_earlier(Task task) EXCLUDES(mu_);
+  bool check_earlier_input() EXCLUDES(mu_);
+  void send_lost() EXCLUDES(mu_);
   bool submit_task(Task task) EXCLUDES(mu_);
   Admission admit(const Task& task) EXCLUDES(mu_);
   bool window_open() const REQUIRES(mu_);
@@ -96,6 +102,7 @@ class Run {
   bool earlier_tasks_read(std::chrono::milliseconds wait) EXCLUDES(mu_);
   bool receive_batch(std::chrono::milliseconds wait) EXCLUDES(mu_);
   bool receive_failed(const Error& error);
+  void delete_handled();
   bool handle(const Message& message) EXCLUDES(mu_);
   std::optional<TaskResult> read_result(const Message& message);
   bool awaited(const std::string& id) EXCLUDES(mu_);
@@ -139,6 +146,8 @@ class Run {
   bool replayed_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;  // the receiving side has ended: send no more
   std::vector<TaskResult> unsendable_ GUARDED_BY(mu_);  // refused by the queue: answered here
+  // The digest at each count handed to the pipeline, until the journal records it.
+  std::map<std::uint64_t, std::uint64_t> digests_ GUARDED_BY(mu_);
   std::optional<Error> fatal_ GUARDED_BY(mu_);  // why submitting failed (a send, the journal)
 
   // The submitter's.
@@ -148,6 +157,12 @@ class Run {
   // The supply's count up to the last task put in the batch: what a sent batch completes. Not
   // supplied_, which may count a task that is still waiting for room in the window.
   std::uint64_t batched_ = 0;
+  // A digest of every task supplied so far, in order (what a resume checks it reads again), and
+  // its value at batched_.
+  std::uint64_t digest_ = kEmptyDigest;
+  std::uint64_t batched_digest_ = kEmptyDigest;
+  // Earlier tasks to send again: the journal lost the record of their result (a cut last record).
+  std::vector<Task> lost_;
 
   // The receiving thread's.
   RunReport report_;
