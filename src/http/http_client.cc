@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 
 namespace tasker::http {
 namespace {
@@ -181,6 +182,44 @@ Error curl_error(CURLcode code, const Request& request, const char* detail) {
   }
 }
 
+// Runs the transfer on `multi` instead of curl_easy_perform, so that a stop on `cancel` wakes the
+// wait at once (curl_multi_wakeup may be called from any thread) rather than at libcurl's next
+// idle tick, up to a second later. The multi handle keeps its own connection cache, so such
+// requests reuse their kept-alive connections too.
+CURLcode perform_cancellable(CURLM* multi, CURL* curl, const std::stop_token& cancel,
+                             Transfer& transfer) {
+  if (cancel.stop_requested()) {
+    transfer.aborted = true;
+    return CURLE_ABORTED_BY_CALLBACK;
+  }
+  curl_multi_add_handle(multi, curl);
+  CURLcode code = CURLE_OK;
+  {
+    std::stop_callback wake(cancel, [multi] { curl_multi_wakeup(multi); });
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        code = CURLE_FAILED_INIT;
+        break;
+      }
+      if (running == 0) {
+        int left = 0;
+        while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+          if (message->msg == CURLMSG_DONE) code = message->data.result;
+        }
+        break;
+      }
+      if (cancel.stop_requested()) {
+        transfer.aborted = true;
+        break;
+      }
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+  }
+  curl_multi_remove_handle(multi, curl);
+  return code;
+}
+
 }  // namespace
 
 std::string Response::header(std::string_view name) const {
@@ -193,6 +232,8 @@ std::string Response::header(std::string_view name) const {
 struct CurlTransport::Impl {
   Options options;
   CURL* handle = nullptr;
+  /// Made on the first request with a cancel token (see perform_cancellable).
+  CURLM* multi = nullptr;
 };
 
 CurlTransport::CurlTransport(Options options) : impl_(std::make_unique<Impl>()) {
@@ -203,6 +244,7 @@ CurlTransport::CurlTransport(Options options) : impl_(std::make_unique<Impl>()) 
 
 CurlTransport::~CurlTransport() {
   if (impl_->handle != nullptr) curl_easy_cleanup(impl_->handle);
+  if (impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
 }
 
 Expected<Response> CurlTransport::perform(const Request& request) {
@@ -225,7 +267,13 @@ Expected<Response> CurlTransport::perform(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   set_aws_signing(curl, request);
 
-  const CURLcode code = curl_easy_perform(curl);
+  CURLcode code = CURLE_OK;
+  if (request.cancel.stop_possible() && impl_->multi == nullptr) impl_->multi = curl_multi_init();
+  if (request.cancel.stop_possible() && impl_->multi != nullptr) {
+    code = perform_cancellable(impl_->multi, curl, request.cancel, transfer);
+  } else {
+    code = curl_easy_perform(curl);
+  }
   // Don't leave the secret in the handle longer than the request.
   curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
 
