@@ -182,11 +182,11 @@ Error curl_error(CURLcode code, const Request& request, const char* detail) {
   }
 }
 
-// Runs the transfer on `multi` instead of curl_easy_perform, so that a stop on `cancel` wakes the
-// wait at once (curl_multi_wakeup may be called from any thread) rather than at libcurl's next
-// idle tick, up to a second later. The multi handle keeps its own connection cache, so such
-// requests reuse their kept-alive connections too.
-CURLcode perform_cancellable(CURLM* multi, CURL* curl, const std::stop_token& cancel,
+// Runs the transfer on `multi` (the loop curl_easy_perform runs inside), so that a stop on
+// `cancel` wakes the wait at once (curl_multi_wakeup may be called from any thread) rather than at
+// libcurl's next idle tick, up to a second later. Every request of a transport goes this way, so
+// they share the multi handle's one connection cache.
+CURLcode perform_on_multi(CURLM* multi, CURL* curl, const std::stop_token& cancel,
                              Transfer& transfer) {
   if (cancel.stop_requested()) {
     transfer.aborted = true;
@@ -232,7 +232,7 @@ std::string Response::header(std::string_view name) const {
 struct CurlTransport::Impl {
   Options options;
   CURL* handle = nullptr;
-  /// Made on the first request with a cancel token (see perform_cancellable).
+  /// Runs every transfer of `handle` (see perform_on_multi).
   CURLM* multi = nullptr;
 };
 
@@ -240,6 +240,7 @@ CurlTransport::CurlTransport(Options options) : impl_(std::make_unique<Impl>()) 
   global_init_once();
   impl_->options = std::move(options);
   impl_->handle = curl_easy_init();
+  impl_->multi = curl_multi_init();
 }
 
 CurlTransport::~CurlTransport() {
@@ -268,9 +269,8 @@ Expected<Response> CurlTransport::perform(const Request& request) {
   set_aws_signing(curl, request);
 
   CURLcode code = CURLE_OK;
-  if (request.cancel.stop_possible() && impl_->multi == nullptr) impl_->multi = curl_multi_init();
-  if (request.cancel.stop_possible() && impl_->multi != nullptr) {
-    code = perform_cancellable(impl_->multi, curl, request.cancel, transfer);
+  if (impl_->multi != nullptr) {
+    code = perform_on_multi(impl_->multi, curl, request.cancel, transfer);
   } else {
     code = curl_easy_perform(curl);
   }
