@@ -59,15 +59,14 @@ import os, signal, sys, time
 pid = int(sys.argv[1])
 start = time.monotonic()
 os.kill(pid, signal.SIGTERM)
+# Gone, or a zombie (exited, not yet reaped by the shell), ends the wait.
 while True:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().split(")")[1].split()[0] == "Z":
+                break
+    except FileNotFoundError:
         break
-    # a zombie still answers kill 0: look at its state
-    with open(f"/proc/{pid}/stat") as f:
-        if f.read().split(")")[1].split()[0] == "Z":
-            break
     time.sleep(0.002)
 print(f"{(time.monotonic() - start) * 1000:.0f}")
 PY
