@@ -3,6 +3,8 @@
 // same daemon in one run, sequentially and 4-way parallel.
 //
 //   docker_runtime_bench [N] [IMAGE]     (DOCKER_HOST as for tasker; IMAGE needs `echo`)
+//   docker_runtime_bench floor N WORKERS [IMAGE]   only the floor, once: prints its seconds (for
+//                                                  bench/run_vs_xargs.sh, which interleaves it)
 
 #include <sys/resource.h>
 
@@ -114,10 +116,29 @@ void report(const char* what, int workers, int n, const Measurement& m, double f
 
 }  // namespace
 
+// `floor N WORKERS [IMAGE]`: the floor alone, after a short warm-up; prints the seconds of N.
+int floor_only(const docker::Endpoint& endpoint, const std::string& version, int n, int workers,
+               const std::string& image) {
+  Floor floor(endpoint, version, image, workers);
+  const auto floor_one = [&](int w, int) { return floor.run(w); };
+  measure(workers, workers, floor_one);
+  const Measurement m = measure(n, workers, floor_one);
+  std::printf("%.3f\n", m.seconds);
+  return m.failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+  const bool only_floor = argc > 3 && std::string(argv[1]) == "floor";
+  if (only_floor) {
+    argv += 1;
+    argc -= 1;
+  }
   const int n = argc > 1 ? std::atoi(argv[1]) : 40;
   const char* env_image = std::getenv("TASKER_TEST_IMAGE");
-  const std::string image = argc > 2 ? argv[2] : env_image ? env_image : "busybox:latest";
+  const int image_arg = only_floor ? 3 : 2;
+  const std::string image = argc > image_arg ? argv[image_arg]
+                            : env_image      ? env_image
+                                             : "busybox:latest";
   auto endpoint = docker::endpoint_from_environment();
   if (!endpoint) {
     std::fprintf(stderr, "%s\n", endpoint.error().message.c_str());
@@ -129,6 +150,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", version.error().message.c_str());
     return 1;
   }
+  if (only_floor) return floor_only(*endpoint, *version, n, std::atoi(argv[2]), image);
   std::printf("daemon %s, API %s, image %s, N=%d\n", endpoint->address.c_str(), version->c_str(),
               image.c_str(), n);
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "aws/aws_error.h"
+
 namespace tasker::testing {
 namespace {
 
@@ -42,7 +44,8 @@ class FakeQueue : public Queue {
   }
 
   Expected<std::vector<Message>> receive(std::size_t max_messages, std::chrono::milliseconds wait,
-                                         std::optional<std::chrono::seconds> visibility) override {
+                                         std::optional<std::chrono::seconds> visibility,
+                                         std::stop_token stop) override {
     std::unique_lock lock(state_->mutex);
     if (state_->failing_receives > 0) {
       --state_->failing_receives;
@@ -61,7 +64,7 @@ class FakeQueue : public Queue {
         out.push_back(Message{std::to_string(id), stored.receipt, stored.body, stored.receive_count,
                              stored.attributes});
       }
-      if (!out.empty() || now >= deadline) return out;
+      if (!out.empty() || now >= deadline || stop.stop_requested()) return out;
       // Wake on arrival, or soon enough to notice a visibility expiry.
       state_->arrived.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(20)));
     }
@@ -163,6 +166,12 @@ std::vector<std::string> FakeBroker::bodies(const std::string& name) {
   std::vector<std::string> out;
   for (const auto& [id, stored] : queue->messages) out.push_back(stored.body);
   return out;
+}
+
+Error sqs_receive_over_limit() {
+  const http::Response answer{
+      403, {}, R"({"__type":"com.amazonaws.sqs#OverLimit","message":"Too many messages in flight"})"};
+  return aws::to_error(aws::parse_service_error(answer), "SQS ReceiveMessage on queue q");
 }
 
 }  // namespace tasker::testing

@@ -59,4 +59,8 @@ class FakeBroker : public Broker {
   std::map<std::string, std::shared_ptr<QueueState>> queues_;
 };
 
+/// The error an SQS queue's receive returns at SQS's in-flight limit (HTTP 403 OverLimit, as
+/// the SQS client classifies it), for a FakeBroker queue's injected_error.
+Error sqs_receive_over_limit();
+
 }  // namespace tasker::testing

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <thread>
 
 #include "testing/queue_backends.h"
@@ -351,6 +352,37 @@ TEST_P(QueueConformanceTest, LongPollWaitsOutItsWaitWhenNothingArrives) {
   EXPECT_TRUE(received->empty());
   EXPECT_GE(since_ms(start), 900);
   EXPECT_LT(since_ms(start), 5000);
+}
+
+// Given a consumer in a long poll on an empty queue, a stop should end the call at once with
+// nothing, and a stop made before the call should keep it from waiting at all: a stopping agent
+// is not held up by its poll (SQS waits up to 20 s). On SQS the server may still serve the poll
+// that was given up: a message sent before its wait would have ended can be taken by it and come
+// back only after its visibility (2 s here), which is what the last receive allows for.
+TEST_P(QueueConformanceTest, StopCutsALongPollShort) {
+  auto queue = make_queue(with_visibility(seconds(2)));
+  ASSERT_NE(queue, nullptr);
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    stop.request_stop();
+  });
+  const auto start = Clock::now();
+  auto received = queue->receive(1, seconds(20), std::nullopt, stop.get_token());
+  const auto elapsed = since_ms(start);
+  stopper.join();
+  ASSERT_TRUE(received.ok()) << received.error().message;
+  EXPECT_TRUE(received->empty());
+  EXPECT_LT(elapsed, 5000) << "the long poll waited on after the stop";
+
+  const auto again = Clock::now();
+  auto after = queue->receive(1, seconds(20), std::nullopt, stop.get_token());
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_TRUE(after->empty());
+  EXPECT_LT(since_ms(again), 5000) << "a receive after the stop waited";
+  // The queue still serves a consumer that was not stopped.
+  send_all(*queue, {"still here"});
+  EXPECT_EQ(receive_one(*queue, seconds(15)).body, "still here");
 }
 
 // Given several consumers (each its own Queue object, as separate agents are), we should see

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -91,10 +92,14 @@ class Queue {
 
   /// Receives up to `max_messages` (1..kMaxBatch), waiting up to `wait` for the first one and
   /// returning as soon as one arrives. Received messages stay invisible for `visibility`, or the
-  /// queue's default when not given.
+  /// queue's default when not given. A stop requested on `stop` (before or during the call) cuts
+  /// the wait short: the call returns within milliseconds with nothing, so a stopping consumer
+  /// is not held up by a long poll. On SQS a cut-short call may leave messages SQS had already
+  /// handed out invisible until their visibility ends (at-least-once: they come back).
   virtual Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
-      std::optional<std::chrono::seconds> visibility = std::nullopt) = 0;
+      std::optional<std::chrono::seconds> visibility = std::nullopt,
+      std::stop_token stop = {}) = 0;
 
   /// Deletes up to kMaxBatch delivered messages by receipt; one Status per receipt.
   virtual Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) = 0;

@@ -342,6 +342,18 @@ TEST_F(AgentTest, ReceiveFailuresAreRetried) {
   EXPECT_EQ(results().size(), 1u);
 }
 
+// Given a tasks queue at SQS's in-flight limit for a while (OverLimit on receive), the agent
+// should back off and go on, and run the task once the limit has passed.
+TEST_F(AgentTest, TasksQueueAtTheInFlightLimitIsWaitedOut) {
+  broker_.state("tasks")->failing_receives = 2;
+  broker_.state("tasks")->injected_error = testing::sqs_receive_over_limit();
+  submit(R"({"id":"t","image":"busybox","arguments":"echo ok"})");
+  auto agent = make_agent(options());
+  ASSERT_TRUE(agent->run().ok());
+  EXPECT_EQ(results().size(), 1u);
+  EXPECT_EQ(agent->stats().queue_errors, 2u);
+}
+
 // Given a stop request while a task runs, the agent should let it finish within the grace
 // period, answer it, and take nothing more.
 TEST_F(AgentTest, StopDrainsRunningTasks) {
@@ -363,6 +375,26 @@ TEST_F(AgentTest, StopDrainsRunningTasks) {
   EXPECT_TRUE(got["running"].is_success);
   EXPECT_EQ(runtime_.runs("later"), 0);
   EXPECT_EQ(broker_.bodies("tasks").size(), 1u);  // "later" is still there for another agent
+}
+
+// Given an idle agent in a long poll (20 s), a stop should end it at once, not when the poll
+// would: an embedded run ends with its master, and a signalled agent is gone within a second
+// (BENCHMARKS.md has the figures; the bound here is loose for a loaded machine).
+TEST_F(AgentTest, StopCutsAnIdlePollShort) {
+  auto o = options();
+  o.exit_when_idle = false;
+  o.poll_wait = 20s;
+  auto agent = make_agent(o);
+  std::chrono::steady_clock::time_point stopped_at;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);  // well inside the first poll
+    stopped_at = std::chrono::steady_clock::now();
+    agent->request_stop();
+  });
+  ASSERT_TRUE(agent->run().ok());
+  const auto took = std::chrono::steady_clock::now() - stopped_at;
+  stopper.join();
+  EXPECT_LT(took, 5s) << "the stop waited for the receive poll to end";
 }
 
 // Given a task that outlasts the grace period, it should be killed and handed back at once:

@@ -26,8 +26,8 @@ void Poller::run() {
     health_.wait_until_back();
     const std::size_t free = slots_.wait_for_free();
     if (free == 0) return;
-    auto messages =
-        taken_.receive(std::min(free, Queue::kMaxBatch), options_.poll_wait, options_.visibility);
+    auto messages = taken_.receive(std::min(free, Queue::kMaxBatch), options_.poll_wait,
+                                   options_.visibility, stop_.stop_token());
     if (!messages) {
       counters_.queue_error(messages.error(), "receive tasks");
       stop_.pause(retry_wait(failures++));

@@ -70,6 +70,7 @@ void StopControl::wake_on_stop(Mutex& mu, CondVar& changed) {
 }
 
 void StopControl::wake_waiters() {
+  stopping_.request_stop();
   std::vector<std::pair<Mutex*, CondVar*>> waiters;
   {
     MutexLock lock(mu_);

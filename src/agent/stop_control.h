@@ -57,6 +57,9 @@ class StopControl {
   bool cancelling() const { return cancel_.stop_requested(); }
   /// What a runtime watches to know that its container must be killed.
   std::stop_token cancel_token() const { return cancel_.get_token(); }
+  /// Stopped on the first stop request or fault: what the tasks queue's long poll watches, so an
+  /// idle agent stops at once instead of at the end of its poll wait.
+  std::stop_token stop_token() const { return stopping_.get_token(); }
 
   /// Makes every stop notify `changed`, with `mu` held so that a waiter between its check of
   /// stopping() and its wait cannot miss it. For waits whose condition includes stopping(); call
@@ -64,7 +67,7 @@ class StopControl {
   void wake_on_stop(Mutex& mu, CondVar& changed) EXCLUDES(mu_);
 
  private:
-  /// Notifies every registered waiter, and this object's own.
+  /// Notifies every registered waiter and this object's own, and stops stop_token().
   void wake_waiters() EXCLUDES(mu_);
 
   const std::chrono::seconds grace_;
@@ -76,6 +79,7 @@ class StopControl {
   std::vector<std::pair<Mutex*, CondVar*>> waiters_ GUARDED_BY(mu_);
   std::atomic<bool> gave_up_{false};
   std::stop_source cancel_;
+  std::stop_source stopping_;
 };
 
 }  // namespace tasker::agent

@@ -11,8 +11,9 @@ TakenMessages::TakenMessages(std::unique_ptr<Queue> tasks, Counters& counters)
 
 Expected<std::vector<Message>> TakenMessages::receive(std::size_t max_messages,
                                                       std::chrono::milliseconds wait,
-                                                      std::chrono::seconds visibility) {
-  return tasks_->receive(max_messages, wait, visibility);
+                                                      std::chrono::seconds visibility,
+                                                      std::stop_token stop) {
+  return tasks_->receive(max_messages, wait, visibility, std::move(stop));
 }
 
 void TakenMessages::hold(const std::string& receipt) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -26,9 +27,10 @@ class TakenMessages {
   /// The tasks queue's name.
   const std::string& queue_name() const { return tasks_->name(); }
 
-  /// Receives up to `max_messages`, each invisible for `visibility`; not yet held.
+  /// Receives up to `max_messages`, each invisible for `visibility`; not yet held. A stop on
+  /// `stop` ends the wait at once.
   Expected<std::vector<Message>> receive(std::size_t max_messages, std::chrono::milliseconds wait,
-                                         std::chrono::seconds visibility);
+                                         std::chrono::seconds visibility, std::stop_token stop);
 
   /// Holds a message just received: from now on the heartbeat keeps it invisible.
   void hold(const std::string& receipt) EXCLUDES(mu_);

@@ -123,6 +123,12 @@ Error to_error(const ServiceError& error, std::string_view context) {
   const std::string message = fmt::format("{}: {}", context, detail);
 
   if (is_transient(error)) return Error::transient_failure(message);
+  // SQS's in-flight limit (120,000 messages per standard queue) refuses a receive until some are
+  // deleted or come back: a pause, not a refusal, so callers back off and go on.
+  if (error.code == "OverLimit") {
+    return Error::transient_failure(message + "; the queue has as many messages in flight as SQS "
+                                              "allows (120,000): waiting for some to be deleted");
+  }
   const std::string_view code = error.code;
   if (is_one_of(code, {"SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException"})) {
     return Error::denied(message + "; the secret access key does not match the access key id: check "

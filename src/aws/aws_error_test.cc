@@ -55,6 +55,21 @@ TEST(AwsErrorTest, ThrottlingAndServerErrorsAreTransientOthersAreNot) {
             ErrorKind::kDenied);
 }
 
+// Given SQS's answer to a receive at its in-flight limit (HTTP 403 OverLimit), we should get a
+// transient error, retried with backoff, not a refusal that ends a run.
+TEST(AwsErrorTest, OverLimitOnReceiveIsTransient) {
+  auto error = parse_service_error(response(
+      403, R"({"__type":"com.amazonaws.sqs#OverLimit","message":"Too many messages in flight"})",
+      {{"x-amzn-query-error", "AWS.SimpleQueueService.OverLimit;Sender"}}));
+  EXPECT_EQ(error.code, "OverLimit");
+  Error typed = to_error(error, "SQS ReceiveMessage on queue q");
+  EXPECT_EQ(typed.kind, ErrorKind::kTransient);
+  EXPECT_EQ(typed.message,
+            "SQS ReceiveMessage on queue q: OverLimit (HTTP 403): Too many messages in flight; the "
+            "queue has as many messages in flight as SQS allows (120,000): waiting for some to be "
+            "deleted");
+}
+
 TEST(AwsErrorTest, RedactRemovesEverySecretOccurrence) {
   EXPECT_EQ(redact("a SECRET b SECRET", {"SECRET", ""}), "a [redacted] b [redacted]");
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 
 namespace tasker::http {
 namespace {
@@ -181,6 +182,44 @@ Error curl_error(CURLcode code, const Request& request, const char* detail) {
   }
 }
 
+// Runs the transfer on `multi` (the loop curl_easy_perform runs inside), so that a stop on
+// `cancel` wakes the wait at once (curl_multi_wakeup may be called from any thread) rather than at
+// libcurl's next idle tick, up to a second later. Every request of a transport goes this way, so
+// they share the multi handle's one connection cache.
+CURLcode perform_on_multi(CURLM* multi, CURL* curl, const std::stop_token& cancel,
+                             Transfer& transfer) {
+  if (cancel.stop_requested()) {
+    transfer.aborted = true;
+    return CURLE_ABORTED_BY_CALLBACK;
+  }
+  curl_multi_add_handle(multi, curl);
+  CURLcode code = CURLE_OK;
+  {
+    std::stop_callback wake(cancel, [multi] { curl_multi_wakeup(multi); });
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        code = CURLE_FAILED_INIT;
+        break;
+      }
+      if (running == 0) {
+        int left = 0;
+        while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+          if (message->msg == CURLMSG_DONE) code = message->data.result;
+        }
+        break;
+      }
+      if (cancel.stop_requested()) {
+        transfer.aborted = true;
+        break;
+      }
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+  }
+  curl_multi_remove_handle(multi, curl);
+  return code;
+}
+
 }  // namespace
 
 std::string Response::header(std::string_view name) const {
@@ -193,16 +232,20 @@ std::string Response::header(std::string_view name) const {
 struct CurlTransport::Impl {
   Options options;
   CURL* handle = nullptr;
+  /// Runs every transfer of `handle` (see perform_on_multi).
+  CURLM* multi = nullptr;
 };
 
 CurlTransport::CurlTransport(Options options) : impl_(std::make_unique<Impl>()) {
   global_init_once();
   impl_->options = std::move(options);
   impl_->handle = curl_easy_init();
+  impl_->multi = curl_multi_init();
 }
 
 CurlTransport::~CurlTransport() {
   if (impl_->handle != nullptr) curl_easy_cleanup(impl_->handle);
+  if (impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
 }
 
 Expected<Response> CurlTransport::perform(const Request& request) {
@@ -225,7 +268,12 @@ Expected<Response> CurlTransport::perform(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   set_aws_signing(curl, request);
 
-  const CURLcode code = curl_easy_perform(curl);
+  CURLcode code = CURLE_OK;
+  if (impl_->multi != nullptr) {
+    code = perform_on_multi(impl_->multi, curl, request.cancel, transfer);
+  } else {
+    code = curl_easy_perform(curl);
+  }
   // Don't leave the secret in the handle longer than the request.
   curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,9 @@ struct Request {
   /// When set, polled while the request runs (at least about once a second, even when idle);
   /// returning true aborts it, reported like an on_body abort (kCancelled, "aborted").
   std::function<bool()> abort_if;
+  /// When a stop is requested on it (before or during the request), the request is given up at
+  /// once, reported like an abort_if abort: what a long poll watches so a stop cuts it short.
+  std::stop_token cancel;
 };
 
 /// One HTTP response; any status code is a response, not an error.
@@ -54,8 +58,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   /// Performs the request. Errors are network-level only (connect refused, reset, timeout),
-  /// typed kUnavailable, kTransient or kTimeout, or kCancelled when the request's on_body or
-  /// abort_if gave it up.
+  /// typed kUnavailable, kTransient or kTimeout, or kCancelled when the request's on_body,
+  /// abort_if or cancel gave it up.
   virtual Expected<Response> perform(const Request& request) = 0;
 };
 

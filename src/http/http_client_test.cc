@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stop_token>
 #include <thread>
 
 #include "testing/loopback_http_server.h"
@@ -54,6 +55,50 @@ TEST(HttpClientTest, AbortIfGivesUpAWaitingRequestAsCancelled) {
   EXPECT_FALSE(response.error().transient());
   EXPECT_TRUE(server.arrived());
   EXPECT_LT(steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// Given a request waiting for its answer and a stop on its cancel token, perform should give it
+// up at once as kCancelled (not at libcurl's next idle tick, up to a second later), and the same
+// transport should then serve requests as before, cancellable or not.
+TEST(HttpClientTest, CancelGivesUpAWaitingRequestAtOnce) {
+  HeldServer server;
+  CurlTransport transport(CurlTransport::Options{});
+  Request request;
+  request.url = server.url() + "/slow";
+  request.timeout = milliseconds(0);
+  std::stop_source stop;
+  request.cancel = stop.get_token();
+  std::chrono::steady_clock::time_point stopped_at;
+  std::thread stopper([&] {
+    while (!server.arrived()) std::this_thread::sleep_for(milliseconds(2));
+    stopped_at = steady_clock::now();
+    stop.request_stop();
+  });
+  auto response = transport.perform(request);
+  const auto took = steady_clock::now() - stopped_at;
+  stopper.join();
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind, ErrorKind::kCancelled);
+  EXPECT_LT(took, milliseconds(700)) << "the stop waited for libcurl's idle tick";
+
+  testing::LoopbackHttpServer answering(
+      [](const testing::LoopbackHttpServer::Request&) { return std::make_pair(200, "fine"); });
+  Request again;
+  again.url = answering.url() + "/again";
+  std::stop_source unused;
+  again.cancel = unused.get_token();
+  auto cancellable = transport.perform(again);
+  ASSERT_TRUE(cancellable.ok()) << cancellable.error().message;
+  EXPECT_EQ(cancellable->body, "fine");
+  again.cancel = {};
+  auto plain = transport.perform(again);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->body, "fine");
+  // A token already stopped gives the request up before it is sent.
+  again.cancel = stop.get_token();
+  auto refused = transport.perform(again);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kCancelled);
 }
 
 // Given an on_body that refuses the first chunk, perform should stop the transfer as kCancelled.

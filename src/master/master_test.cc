@@ -164,6 +164,19 @@ TEST_F(MasterTest, TransientReceiveErrorsAreRetried) {
   EXPECT_EQ(seen.size(), 3u);
 }
 
+// Given a results queue at SQS's in-flight limit for a while (OverLimit on receive), the master
+// should back off and go on, and get every result.
+TEST_F(MasterTest, ResultsQueueAtTheInFlightLimitIsWaitedOut) {
+  broker_.state("results")->failing_receives = 3;
+  broker_.state("results")->injected_error = testing::sqs_receive_over_limit();
+  start_agent();
+  Master master(broker_, options());
+  std::map<std::string, int> seen;
+  auto report = master.run(echo_supply(3), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(seen.size(), 3u);
+}
+
 // Given every result delivered twice (at-least-once), reduce should still see each id once and
 // the duplicates should be deleted.
 TEST_F(MasterTest, DuplicateResultsAreReducedOnce) {

@@ -286,14 +286,20 @@ Expected<std::int64_t> SqliteQueue::next_visible_at(std::int64_t now) {
 
 Expected<std::vector<Message>> SqliteQueue::receive(
     std::size_t max_messages, std::chrono::milliseconds wait,
-    std::optional<std::chrono::seconds> visibility) {
+    std::optional<std::chrono::seconds> visibility, std::stop_token stop) {
   TASKER_TRY(validate_receive(max_messages, wait));
   if (visibility) TASKER_TRY(validate_visibility(*visibility));
   const auto deadline = std::chrono::steady_clock::now() + wait;
+  // A stop moves the queue's generation, so the wait below returns at once (or is never entered:
+  // the word no longer holds the generation read before the look). Waiters elsewhere on the same
+  // slot look once more and sleep again.
+  std::stop_callback wake_on_stop(stop, [this] { wake_->notify(name_); });
   for (;;) {
     // Read the generation before looking, so a send that commits after the look moves it and
-    // the wait below returns at once instead of sleeping through the new message.
+    // the wait below returns at once instead of sleeping through the new message. The same holds
+    // for a stop requested after the check that follows.
     const std::uint32_t seen = wake_->generation(name_);
+    if (stop.stop_requested()) return std::vector<Message>{};
     auto delivery = receive_once(max_messages, visibility);
     if (!delivery) return delivery.error();
     if (delivery->dead_lettered_to) wake_->notify(*delivery->dead_lettered_to);

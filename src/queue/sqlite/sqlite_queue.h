@@ -28,7 +28,8 @@ class SqliteQueue : public Queue {
   Expected<std::vector<Status>> send(const std::vector<OutgoingMessage>& messages) override;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
-      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+      std::optional<std::chrono::seconds> visibility = std::nullopt,
+      std::stop_token stop = {}) override;
   Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) override;
   Status extend(const std::string& receipt, std::chrono::seconds visibility) override;
   Status release(const std::string& receipt) override;

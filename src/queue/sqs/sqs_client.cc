@@ -63,18 +63,20 @@ SqsClient::SqsClient(SqsClientConfig config)
 
 Expected<nlohmann::json> SqsClient::call(std::string_view action, const nlohmann::json& request,
                                          std::string_view subject,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         std::stop_token cancel) {
   const std::string context = fmt::format("SQS {} on {} at {}", action, subject, config_.endpoint);
   // Bodies are checked as UTF-8 before they get here; `replace` keeps dump() from throwing anyway.
   const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return aws::with_retries<nlohmann::json>(backoff_, *config_.clock, [&] {
-    return call_once(action, body, context, timeout);
+    return call_once(action, body, context, timeout, cancel);
   });
 }
 
 Expected<nlohmann::json> SqsClient::call_once(std::string_view action, const std::string& body,
                                               const std::string& context,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout,
+                                              const std::stop_token& cancel) {
   auto credentials = config_.credentials->get();
   if (!credentials) return Error{credentials.error().kind, context + ": " + credentials.error().message};
   const std::vector<std::string> secrets = {credentials->secret_access_key,
@@ -91,6 +93,7 @@ Expected<nlohmann::json> SqsClient::call_once(std::string_view action, const std
   }
   request.body = body;
   request.timeout = timeout;
+  request.cancel = cancel;
   request.aws_sigv4 = fmt::format("aws:amz:{}:sqs", config_.region);
   request.aws_keys = std::make_pair(credentials->access_key_id, credentials->secret_access_key);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,17 +40,20 @@ class SqsClient {
   explicit SqsClient(SqsClientConfig config);
 
   /// Performs `action` with `request` as its body and returns the answer's JSON object.
-  /// `subject` names what the call is about in error messages ("queue tasks").
+  /// `subject` names what the call is about in error messages ("queue tasks"). A stop on `cancel`
+  /// gives the call up at once (kCancelled), never retried.
   Expected<nlohmann::json> call(std::string_view action, const nlohmann::json& request,
                                 std::string_view subject,
-                                std::chrono::milliseconds timeout = kDefaultTimeout);
+                                std::chrono::milliseconds timeout = kDefaultTimeout,
+                                std::stop_token cancel = {});
 
   const std::string& endpoint() const { return config_.endpoint; }
   const std::string& region() const { return config_.region; }
 
  private:
   Expected<nlohmann::json> call_once(std::string_view action, const std::string& body,
-                                     const std::string& context, std::chrono::milliseconds timeout);
+                                     const std::string& context, std::chrono::milliseconds timeout,
+                                     const std::stop_token& cancel);
 
   const SqsClientConfig config_;
   const aws::Backoff backoff_;

@@ -211,6 +211,37 @@ TEST(SqsClientTest, ThrottlingServerErrorsAndResetsAreRetriedWithBackoff) {
   EXPECT_EQ(harness.clock.sleeps.size(), 3u);
 }
 
+// Given a queue at SQS's in-flight limit, a receive should back off and try again (here the limit
+// has passed by the third try), not fail as a refusal.
+TEST(SqsClientTest, ReceiveAtTheInFlightLimitBacksOffAndGoesOn) {
+  Harness harness;
+  const std::string over_limit = R"({"__type":"com.amazonaws.sqs#OverLimit","message":"limit"})";
+  harness.transport->push(403, over_limit);
+  harness.transport->push(403, over_limit);
+  harness.transport->push(200, R"({"Messages":[{"MessageId":"m1","ReceiptHandle":"r1","Body":"b"}]})");
+  SqsQueue queue(harness.client, kQueueUrl);
+  auto received = queue.receive(1, std::chrono::seconds(1));
+  ASSERT_TRUE(received.ok()) << received.error().message;
+  ASSERT_EQ(received->size(), 1u);
+  EXPECT_EQ(received->front().body, "b");
+  EXPECT_EQ(harness.clock.sleeps.size(), 2u);
+}
+
+// Given a receive that stays at the limit past the client's retries, the error should say so and
+// be transient, so the agent and the master wait and go on.
+TEST(SqsClientTest, LastingOverLimitIsATransientErrorThatSaysWhy) {
+  Harness harness;
+  harness.transport->set_handler([](const http::Request&) -> Expected<http::Response> {
+    return http::Response{403, {}, R"({"__type":"com.amazonaws.sqs#OverLimit"})"};
+  });
+  SqsQueue queue(harness.client, kQueueUrl);
+  auto received = queue.receive(1, std::chrono::seconds(1));
+  ASSERT_FALSE(received.ok());
+  EXPECT_TRUE(received.error().transient());
+  EXPECT_NE(received.error().message.find("in flight as SQS allows (120,000)"), std::string::npos)
+      << received.error().message;
+}
+
 TEST(SqsClientTest, WrongSecretIsNotRetried) {
   Harness harness;
   harness.transport->push(403, "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code>"

@@ -107,7 +107,8 @@ Expected<std::vector<Status>> SqsQueue::send(const std::vector<OutgoingMessage>&
 }
 
 Expected<std::vector<Message>> SqsQueue::receive(std::size_t max_messages, milliseconds wait,
-                                                 std::optional<seconds> visibility) {
+                                                 std::optional<seconds> visibility,
+                                                 std::stop_token stop) {
   TASKER_TRY(validate_receive(max_messages, wait));
   if (visibility) TASKER_TRY(validate_visibility(*visibility));
   // SQS waits in whole seconds: round up, so the call never returns before the wait asked for.
@@ -119,7 +120,9 @@ Expected<std::vector<Message>> SqsQueue::receive(std::size_t max_messages, milli
                                      {"MessageAttributeNames", {"All"}}});
   if (visibility) request["VisibilityTimeout"] = visibility->count();
   auto answer = client_->call("ReceiveMessage", request, subject(),
-                              milliseconds(wait_seconds * 1000) + kLongPollMargin);
+                              milliseconds(wait_seconds * 1000) + kLongPollMargin, stop);
+  // Cut short by a stop: nothing was received (what SQS may have handed out comes back).
+  if (!answer && stop.stop_requested()) return std::vector<Message>{};
   if (!answer) return answer.error();
 
   std::vector<Message> messages;

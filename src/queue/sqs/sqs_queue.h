@@ -24,7 +24,8 @@ class SqsQueue : public Queue {
   static constexpr std::size_t kConcurrentCalls = 16;
   Expected<std::vector<Message>> receive(
       std::size_t max_messages, std::chrono::milliseconds wait,
-      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+      std::optional<std::chrono::seconds> visibility = std::nullopt,
+      std::stop_token stop = {}) override;
   Expected<std::vector<Status>> ack(const std::vector<std::string>& receipts) override;
   Status extend(const std::string& receipt, std::chrono::seconds visibility) override;
   Status release(const std::string& receipt) override;
