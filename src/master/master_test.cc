@@ -545,6 +545,51 @@ TEST_F(MasterTest, WithASigningKeyOnlySignedResultsAreReduced) {
 }
 
 // Given no key, task messages carry no attributes at all.
+// Given two masters on one results queue, one with a signing key and one without, the keyed one
+// leaves the other run's (unsigned) results in the queue for their master: it drops and deletes
+// only messages of its own run (it used to delete them, and the other master waited for ever).
+TEST_F(MasterTest, AMasterWithAKeyLeavesOtherRunsUnsignedResults) {
+  auto key = SigningKey::from_text("the master's key, sixteen bytes+");
+  ASSERT_TRUE(key.ok());
+  auto results = std::move(*broker_.open_queue("results"));
+  TaskResult others = TaskResult::success("theirs", "1");
+  others.run_id = "run-a";
+  ASSERT_TRUE(results->send({OutgoingMessage(to_json(others))}).ok());
+  TaskResult forged = TaskResult::success("task-0", "forged");
+  forged.run_id = "run-b";
+  ASSERT_TRUE(results->send({OutgoingMessage(to_json(forged))}).ok());
+  auto o = options();
+  o.run_id = "run-b";
+  o.signing_key = *key;
+  o.timeout = 1500ms;
+  Master master(broker_, o);
+  auto report = master.run(echo_supply(1), [](const TaskResult&) {});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->unauthenticated, 1u) << "its own run's forged result is dropped";
+  EXPECT_GE(report->foreign, 1u);
+  const auto left = broker_.bodies("results");
+  ASSERT_EQ(std::count_if(left.begin(), left.end(),
+                          [](const std::string& b) { return b.find("\"theirs\"") != std::string::npos; }),
+            1) << "run-a's result was deleted";
+  EXPECT_EQ(std::count_if(left.begin(), left.end(),
+                          [](const std::string& b) { return b.find("forged") != std::string::npos; }),
+            0) << "the forged result of run-b was left";
+}
+
+// The tasks queue as the results queue: the master would take its tasks for results and delete
+// them; refused at the start.
+TEST_F(MasterTest, TheTasksQueueAsTheResultsQueueIsRefused) {
+  auto o = options();
+  o.results_queue = o.tasks_queue;
+  o.timeout = 2s;  // the old code waited for its own tasks' results
+  auto report = Master(broker_, o).run(echo_supply(1), [](const TaskResult&) {});
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().message,
+            "the tasks queue and the results queue are both 'tasks': the master would take its own "
+            "tasks for results and delete them; give the results another queue");
+  EXPECT_TRUE(broker_.bodies("tasks").empty()) << "nothing sent";
+}
+
 TEST_F(MasterTest, WithoutASigningKeyTasksCarryNoAttributes) {
   auto o = options();
   o.submit_only = true;

@@ -76,6 +76,11 @@ Run::~Run() {
 }
 
 Status Run::open() {
+  if (!options_.submit_only && options_.tasks_queue == options_.results_queue) {
+    return Error::invalid("the tasks queue and the results queue are both '" + options_.tasks_queue +
+                          "': the master would take its own tasks for results and delete them; "
+                          "give the results another queue");
+  }
   TASKER_TRY(open_queues());
   run_id_ = options_.run_id.empty() ? new_run_id() : options_.run_id;
   if (options_.state_file) TASKER_TRY(open_journal());
@@ -590,6 +595,10 @@ bool Run::handle(const Message& message) {
     helpers_->leave_later(message.receipt, kForeignResultDelay);
     return true;
   }
+  if (!authentic(message)) {
+    to_delete_.push_back(message.receipt);
+    return true;
+  }
   if (!awaited(result->id)) {
     drop_duplicate(*result);
     to_delete_.push_back(message.receipt);
@@ -600,19 +609,23 @@ bool Run::handle(const Message& message) {
   return true;
 }
 
-// The result a message carries. With a signing key it is verified before its body is read, since
-// a forged result must not answer a task. Nullopt (logged) for a message that is no result of this
-// run's agents: it is deleted.
+// Whether a message of this run (or of no run) is signed with the run's key, when it has one: a
+// forged result must not answer a task. An unsigned message is logged and dropped. Another run's
+// result is never checked: only its run id is read, to leave it for its own master, which may
+// have no key.
+bool Run::authentic(const Message& message) {
+  if (!options_.signing_key) return true;
+  auto verified = options_.signing_key->verify(message);
+  if (verified) return true;
+  ++report_.unauthenticated;
+  log::warn("results queue {}: message {} dropped, not a result of this run's agents ({}); "
+            "deleting it",
+            options_.results_queue, message.message_id, verified.error().message);
+  return false;
+}
+
+// The result a message carries; nullopt (logged) for a message that is no result: it is deleted.
 std::optional<TaskResult> Run::read_result(const Message& message) {
-  if (options_.signing_key) {
-    if (auto verified = options_.signing_key->verify(message); !verified) {
-      ++report_.unauthenticated;
-      log::warn("results queue {}: message {} dropped, not a result of this run's agents ({}); "
-                "deleting it",
-                options_.results_queue, message.message_id, verified.error().message);
-      return std::nullopt;
-    }
-  }
   auto result = parse_result(message.body);
   if (!result) {
     log::error("results queue {}: message {} is not a result ({}); deleting it",

@@ -105,6 +105,7 @@ class Run {
   void delete_handled();
   bool handle(const Message& message) EXCLUDES(mu_);
   std::optional<TaskResult> read_result(const Message& message);
+  bool authentic(const Message& message);
   bool awaited(const std::string& id) EXCLUDES(mu_);
   void drop_duplicate(const TaskResult& result);
   bool answer(const TaskResult& result) EXCLUDES(mu_);
