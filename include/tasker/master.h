@@ -41,6 +41,13 @@ struct MasterOptions {
   /// CLI's default, so each result is printed once across a kill and its resume), counting the
   /// others in the report.
   bool replay = true;
+  /// Collect the run's results: every result of this run's id (run_id must be set) that no task
+  /// of this process waits for is handed to the handler too, journaled, and deleted after; the run
+  /// ends once its own tasks are answered, kCollectQuietReceives receives in a row bring no result
+  /// of the run, and no message of the results queue is in flight (a killed collector's come back
+  /// after their visibility timeout). `tasker results RUN`, `submit --wait --run-id RUN`. Without
+  /// it such a result is handed over too (never deleted unseen), but the run does not wait for more.
+  bool collect = false;
   /// Most tasks submitted but not yet answered at once; bounds the master's memory.
   std::size_t window = 100000;
   /// Give up waiting after this long, reporting what is missing. Zero means wait for ever.
@@ -63,6 +70,9 @@ struct MasterOptions {
   /// reduced: any other message on the results queue is dropped with a log line and deleted.
   std::optional<SigningKey> signing_key;
 };
+
+/// Receives in a row that bring no result of the run before a collecting run ends.
+inline constexpr int kCollectQuietReceives = 3;
 
 /// What a run did.
 struct RunReport {

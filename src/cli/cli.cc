@@ -16,6 +16,8 @@ const std::vector<Subcommand>& subcommands() {
       {"exec", "Run one task on the local Docker daemon and print its result", setup_exec},
       {"queue", "Create, delete, purge or count a queue (SQS or SQLite)", setup_queue},
       {"validate", "Check a JSON-lines task file; report every bad line", setup_validate},
+      {"results", "Print (and then delete) every result of a run still in its results queue",
+       setup_results},
       {"status", "Where a run stands: counts, rate, failures, what runs here", setup_status},
       {"runs", "List the runs a state directory knows", setup_runs},
       {"report", "Write a run's report: one HTML page with its timeline and failures", setup_report},

@@ -25,6 +25,7 @@ std::function<int()> setup_validate(CLI::App& command);
 std::function<int()> setup_exec(CLI::App& command);
 std::function<int()> setup_queue(CLI::App& command);
 std::function<int()> setup_report(CLI::App& command);
+std::function<int()> setup_results(CLI::App& command);
 std::function<int()> setup_status(CLI::App& command);
 std::function<int()> setup_runs(CLI::App& command);
 

@@ -77,6 +77,8 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.calls_in_flight = f->calls_in_flight;
     options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
     options.submit_only = !f->wait;
+    // Waiting on a named run also collects its results no task of this process waits for.
+    options.collect = f->wait && !f->run_id.empty();
     options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;
     options.interrupt = &interrupted;
     options.signing_key = std::move(*signing_key);

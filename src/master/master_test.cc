@@ -590,6 +590,58 @@ TEST_F(MasterTest, TheTasksQueueAsTheResultsQueueIsRefused) {
   EXPECT_TRUE(broker_.bodies("tasks").empty()) << "nothing sent";
 }
 
+// A detached run's results, collected later by another process: every result of the run is
+// handed over once and only then deleted; results of other runs stay. It used to drop and delete
+// them all as "no task of this run is waiting for it".
+TEST_F(MasterTest, ACollectingRunHandsOverEveryResultOfItsRunThenDeletesIt) {
+  auto results = std::move(*broker_.open_queue("results"));
+  for (const char* id : {"c1", "c2", "c3"}) {
+    TaskResult r = TaskResult::success(id, "1");
+    r.run_id = "detached";
+    ASSERT_TRUE(results->send({OutgoingMessage(to_json(r))}).ok());
+  }
+  TaskResult other = TaskResult::success("c1", "other run");
+  other.run_id = "someone-else";
+  ASSERT_TRUE(results->send({OutgoingMessage(to_json(other))}).ok());
+  auto o = options();
+  o.run_id = "detached";
+  o.collect = true;
+  o.poll_wait = 100ms;
+  o.timeout = 30s;
+  std::map<std::string, int> seen;
+  auto report = Master(broker_, o).run([]() -> std::optional<Expected<Task>> { return std::nullopt; },
+                                       [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->timed_out) << "it ends once the queue holds no more of its results";
+  EXPECT_EQ(seen, (std::map<std::string, int>{{"c1", 1}, {"c2", 1}, {"c3", 1}}));
+  const auto left = broker_.bodies("results");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].find("someone-else"), std::string::npos);
+}
+
+// Without collecting, a result of the run's own id that no task waits for and nobody was handed
+// is handed over too, not deleted unseen; a true duplicate is still dropped.
+TEST_F(MasterTest, AResultOfTheRunNobodyWasHandedIsNotDeletedUnseen) {
+  auto results = std::move(*broker_.open_queue("results"));
+  TaskResult stray = TaskResult::success("from-before", "1");
+  stray.run_id = "run-x";
+  ASSERT_TRUE(results->send({OutgoingMessage(to_json(stray))}).ok());
+  start_agent(1);
+  auto o = options();
+  o.run_id = "run-x";
+  std::map<std::string, int> seen;
+  auto report = Master(broker_, o).run(echo_supply(3), [&](const TaskResult& r) { ++seen[r.id]; });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(seen["t1"] + seen["t2"] + seen["t3"], 3);
+  // Either handed over (received before the run ended) or left in the queue: never deleted unseen.
+  const auto left = broker_.bodies("results");
+  const bool kept = std::any_of(left.begin(), left.end(), [](const std::string& b) {
+    return b.find("from-before") != std::string::npos;
+  });
+  EXPECT_TRUE(seen["from-before"] == 1 || kept) << "the stray result was deleted unseen";
+  EXPECT_EQ(report->duplicates, 0u);
+}
+
 TEST_F(MasterTest, WithoutASigningKeyTasksCarryNoAttributes) {
   auto o = options();
   o.submit_only = true;

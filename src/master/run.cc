@@ -291,7 +291,7 @@ bool Run::flush() {
 
 // Says the supply is done, also when it was shorter than what an earlier process sent.
 void Run::end_submitting() {
-  if (supplied_ < recovered_.submitted && recovered_.digest && !stopped()) {
+  if (supplied_ < recovered_.submitted && recovered_.digest && !options_.collect && !stopped()) {
     fail(Error::invalid(fmt::format(
         "the input is not the one run {} read: it has {} tasks, and that run sent {}; resume it "
         "with the same input, discard it (tasker run --fresh, or delete the state file), or use "
@@ -479,10 +479,12 @@ bool Run::answer_unsendable() {
 // Whether the run is over: every task answered (or, submitting only, sent), the timeout, or a
 // stop request; the report says which.
 bool Run::run_is_over() {
+  bool answered = false;
   {
     MutexLock lock(mu_);
-    if (supply_done_ && (options_.submit_only || outstanding_.empty())) return true;
+    answered = supply_done_ && (options_.submit_only || outstanding_.empty());
   }
+  if (answered && (!options_.collect || collected_all())) return true;
   if (Clock::now() >= deadline_) {
     report_.timed_out = true;
     return true;
@@ -540,12 +542,16 @@ bool Run::receive_batch(milliseconds wait) {
   if (!messages) return receive_failed(messages.error());
   receive_failures_ = 0;
   const std::uint64_t foreign_before = report_.foreign;
+  const std::uint64_t handed_before = report_.succeeded + report_.failed + report_.duplicates;
   for (const auto& message : *messages) {
     if (!handle(message)) break;
   }
   // Helpers receive while batches come full of this run's results; other runs' results are
   // their masters' to take, and receiving more of them would only hide them longer.
   const bool foreign_seen = report_.foreign != foreign_before;
+  const bool own_seen = report_.succeeded + report_.failed + report_.duplicates != handed_before;
+  quiet_receives_ = own_seen ? 0 : quiet_receives_ + 1;
+  if (own_seen) foreign_in_streak_.clear();
   if (!taken) {
     helpers_->set_backlog(messages->size() == Queue::kMaxBatch && !foreign_seen);
   } else if (foreign_seen) {
@@ -592,6 +598,7 @@ bool Run::handle(const Message& message) {
   }
   if (result->run_id && *result->run_id != run_id_) {
     ++report_.foreign;
+    if (options_.collect) foreign_in_streak_.insert(message.message_id);
     helpers_->leave_later(message.receipt, kForeignResultDelay);
     return true;
   }
@@ -599,7 +606,7 @@ bool Run::handle(const Message& message) {
     to_delete_.push_back(message.receipt);
     return true;
   }
-  if (!awaited(result->id)) {
+  if (!awaited(result->id) && !never_handed(*result)) {
     drop_duplicate(*result);
     to_delete_.push_back(message.receipt);
     return true;
@@ -633,6 +640,25 @@ std::optional<TaskResult> Run::read_result(const Message& message) {
     return std::nullopt;
   }
   return std::move(*result);
+}
+
+// A collecting run has all it can get: receives in a row brought none of its results, and the
+// results queue holds nothing, visible or in flight, but other runs' results this run left there
+// (a killed collector's come back after their visibility timeout, and are waited for).
+bool Run::collected_all() {
+  if (quiet_receives_ < kCollectQuietReceives) return false;
+  auto depth = results_->depth();
+  if (depth && depth->visible + depth->in_flight <= foreign_in_streak_.size()) return true;
+  quiet_receives_ = 0;  // look again after more receives
+  return false;
+}
+
+// A result of this run's id that nobody was handed: not in the journal, not handed over by this
+// process (a detached submit's results, collected later). It is handed over, never dropped.
+bool Run::never_handed(const TaskResult& result) const {
+  if (!result.run_id || *result.run_id != run_id_) return false;
+  const std::uint64_t hash = id_hash(result.id);
+  return !answered_.count(hash) && !delivered_.count(hash);
 }
 
 // Whether a task of this run waits for a result with this id.
@@ -670,6 +696,7 @@ bool Run::answer(const TaskResult& result) {
 // Counts a result and hands it to the handler.
 void Run::deliver(const TaskResult& result) {
   (result.is_success ? report_.succeeded : report_.failed)++;
+  delivered_.insert(id_hash(result.id));
   on_result_(result);
 }
 

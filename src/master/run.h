@@ -107,6 +107,8 @@ class Run {
   std::optional<TaskResult> read_result(const Message& message);
   bool authentic(const Message& message);
   bool awaited(const std::string& id) EXCLUDES(mu_);
+  bool never_handed(const TaskResult& result) const;
+  bool collected_all();
   void drop_duplicate(const TaskResult& result);
   bool answer(const TaskResult& result) EXCLUDES(mu_);
   void deliver(const TaskResult& result);
@@ -168,6 +170,11 @@ class Run {
   // The receiving thread's.
   RunReport report_;
   std::optional<Error> failure_;  // why the run ends with an error
+  // Results this process handed over, by hash of their ids: a result of this run's id that is in
+  // neither this set nor answered_ was never handed to anyone, so it is handed over, not dropped.
+  std::unordered_set<std::uint64_t> delivered_;
+  int quiet_receives_ = 0;  // receives in a row that brought no result of this run (collect)
+  std::unordered_set<std::string> foreign_in_streak_;  // other runs' messages seen meanwhile
   std::vector<std::string> to_delete_;  // receipts of the batch in hand, deleted after it
   int receive_failures_ = 0;  // receives failed in a row
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();

@@ -29,7 +29,7 @@ expect_usage_error "tasker queue: --visibility: Value 99999 not in range 0 to 43
   queue create q --visibility 99999
 expect_usage_error "tasker agent: The following argument was not expected: --bogus (see tasker agent --help)" \
   agent --bogus
-expect_usage_error "tasker: unknown command 'sumbit': the commands are run submit agent exec queue validate status runs report version (see tasker --help)" \
+expect_usage_error "tasker: unknown command 'sumbit': the commands are run submit agent exec queue validate results status runs report version (see tasker --help)" \
   sumbit tasks.jsonl
 expect_usage_error "tasker: A subcommand is required (see tasker --help)"
 
