@@ -254,6 +254,9 @@ Expected<Credentials> credentials_from_instance_metadata(const Environment& envi
   std::vector<std::pair<std::string, std::string>> auth;
   if (token->status == 200) {
     auth.emplace_back("X-aws-ec2-metadata-token", trimmed(token->body));
+  } else if (token->status == 403) {
+    // IMDS answers the token call 403 where instance metadata is turned off: not a source here.
+    return Error::not_found(fmt::format("{} is turned off (token call HTTP 403)", where));
   } else if (token->status != 404 && token->status != 405) {
     return http_status_error(where + " (token)", token->status);
   }

@@ -165,6 +165,27 @@ TEST(CredentialsChainTest, EnvironmentWinsOverFiles) {
   EXPECT_EQ(credentials->access_key_id, "ENV");
 }
 
+// Given no source and instance metadata that refuses its token call (IMDS turned off), the chain
+// should say "no AWS credentials found" and list every place it looked, not the HTTP 403.
+TEST(CredentialsChainTest, NoSourceSaysNoCredentialsFoundAndWhereItLooked) {
+  FakeEnvironment environment;
+  environment.variables = {{"HOME", "/h"},
+                           {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338"}};
+  FakeClock clock;
+  auto owned = std::make_unique<FakeTransport>();
+  owned->push(403, "");
+  DefaultCredentialsChain chain(environment, std::move(owned), clock);
+  auto credentials = chain.get();
+  ASSERT_FALSE(credentials.ok());
+  const std::string& message = credentials.error().message;
+  EXPECT_TRUE(message.starts_with("no AWS credentials found")) << message;
+  EXPECT_NE(message.find("AWS_ACCESS_KEY_ID is not set"), std::string::npos) << message;
+  EXPECT_NE(message.find("AWS_CONTAINER_CREDENTIALS"), std::string::npos) << message;
+  EXPECT_NE(message.find("instance metadata at http://127.0.0.1:1338 is turned off"),
+            std::string::npos) << message;
+  EXPECT_EQ(message.find("refused the request"), std::string::npos) << message;
+}
+
 // Given temporary credentials, we should reuse them until kRefreshAhead before expiry, then fetch
 // new ones; a failed refresh keeps the old ones while they are still valid.
 TEST(CredentialsChainTest, CachesAndRefreshesBeforeExpiry) {
