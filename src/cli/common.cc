@@ -1,12 +1,32 @@
 #include "cli/common.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
 namespace tasker::cli {
+
+CLI::Validator number_range(double min, double max, const std::string& unit) {
+  const auto format = [](double number) { return fmt::format("{:.15g}", number); };
+  const std::string range = "a number from " + format(min) + " to " + format(max) +
+                            (unit.empty() ? "" : " " + unit);
+  return CLI::Validator(
+      [min, max, range](std::string& input) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double number = std::strtod(input.c_str(), &end);
+        // Text that is no number at all is left to the conversion, which says so.
+        if (input.empty() || end != input.c_str() + input.size()) return "";
+        if (errno == 0 && std::isfinite(number) && number >= min && number <= max) return "";
+        return "'" + input + "' is not " + range;
+      },
+      range);
+}
 
 std::string host_name(const std::string& fallback) {
   char name[256] = {0};
