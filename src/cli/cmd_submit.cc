@@ -12,7 +12,7 @@ namespace {
 
 // How long after its --timeout a run may take to finish what it is doing (the last receive, the
 // deletes of printed results) before it is ended.
-constexpr std::chrono::seconds kTimeoutGrace{3};
+constexpr std::chrono::seconds kTimeoutGrace{2};
 
 // Without --wait the only results a run has are the failed answers of tasks the queue refused
 // (too large as sent, characters SQS refuses): each is said on standard error, not printed as a

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "util/url_credentials.h"
+
 namespace tasker::cli {
 
 CLI::Validator number_range(double min, double max, const std::string& unit) {
@@ -84,7 +86,7 @@ int finish_run(const RunReport& report, bool allow_failures) {
 }
 
 int fail(const std::string& command, const Error& error) {
-  std::cerr << "tasker " << command << ": " << error.message << "\n";
+  std::cerr << "tasker " << command << ": " << without_url_credentials(error.message) << "\n";
   return kExitUsage;
 }
 

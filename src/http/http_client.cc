@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "util/url_credentials.h"
+
 namespace tasker::http {
 namespace {
 
@@ -159,7 +161,7 @@ void set_aws_signing(CURL* curl, const Request& request) {
 }
 
 Error curl_error(CURLcode code, const Request& request, const char* detail) {
-  std::string message = request.method + " " + request.url + ": " +
+  std::string message = request.method + " " + without_url_credentials(request.url) + ": " +
                         (detail[0] != '\0' ? detail : curl_easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
