@@ -21,6 +21,7 @@ class FakeEnvironment : public aws::Environment {
     if (found == variables.end() || found->second.empty()) return std::nullopt;
     return found->second;
   }
+  bool is_set(const std::string& name) const override { return variables.count(name) > 0; }
   std::optional<std::string> read_file(const std::string& path) const override {
     auto found = files.find(path);
     if (found == files.end()) return std::nullopt;

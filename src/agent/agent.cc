@@ -84,7 +84,7 @@ Status Agent::run() {
   // Ask the runtime once: while it is away no task is taken.
   p.runtime_health.check();
   // The slots run tasks, the publisher sends results, the heartbeat keeps messages hidden.
-  p.slots.start();
+  TASKER_TRY(p.slots.start());
   p.publisher.start();
   p.heartbeat.start();
   // Take tasks on this thread until stopped (or idle, with exit_when_idle).

@@ -1,5 +1,8 @@
 #include "agent/slots.h"
 
+#include <string>
+#include <system_error>
+
 #include "util/log.h"
 
 namespace tasker::agent {
@@ -16,8 +19,19 @@ Slots::Slots(const AgentOptions& options, ContainerRuntime& runtime, RuntimeHeal
   stop_.wake_on_stop(mu_, changed_);
 }
 
-void Slots::start() {
-  for (std::size_t i = 0; i < options_.slots; ++i) workers_.emplace_back(&Slots::work, this);
+Status Slots::start() {
+  try {
+    for (std::size_t i = 0; i < options_.slots; ++i) workers_.emplace_back(&Slots::work, this);
+  } catch (const std::system_error& e) {
+    const std::size_t started = workers_.size();
+    stop_workers();
+    for (auto& worker : workers_) worker.join();
+    workers_.clear();
+    return Error::internal("cannot start " + std::to_string(options_.slots) +
+                           " slots: the system refused a thread after " + std::to_string(started) +
+                           " (" + e.code().message() + "); use fewer --slots");
+  }
+  return Status::success();
 }
 
 std::size_t Slots::wait_for_free() {

@@ -38,8 +38,9 @@ class Slots {
   Slots(const Slots&) = delete;
   Slots& operator=(const Slots&) = delete;
 
-  /// Starts one worker thread per slot.
-  void start();
+  /// Starts one worker thread per slot; when the system refuses a thread, stops the ones started
+  /// and says so.
+  Status start();
 
   /// Blocks until a slot is free; how many are, or 0 on a stop.
   std::size_t wait_for_free() EXCLUDES(mu_);

@@ -159,7 +159,7 @@ Error to_error(const ServiceError& error, std::string_view context) {
 
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
   for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
+    if (secret.size() < kMinRedactedSecretBytes) continue;
     for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
       text.replace(at, secret.size(), "[redacted]");
       at += 10;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,12 @@ bool is_transient(const ServiceError& error);
 /// (`SQS SendMessageBatch on queue tasks`); wrong keys and missing queues get a hint on what to do.
 Error to_error(const ServiceError& error, std::string_view context);
 
-/// Replaces every occurrence of each non-empty secret in `text` with "[redacted]".
+/// The shortest secret redact() replaces: a shorter one matches ordinary text (a secret `y` would
+/// rewrite `bytes` as `b[redacted]tes`, garbling the message and telling the secret).
+inline constexpr std::size_t kMinRedactedSecretBytes = 8;
+
+/// Replaces every occurrence of each secret of at least kMinRedactedSecretBytes in `text` with
+/// "[redacted]"; shorter secrets are left, as no text could be told from them.
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace tasker::aws

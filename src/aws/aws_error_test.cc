@@ -71,7 +71,10 @@ TEST(AwsErrorTest, OverLimitOnReceiveIsTransient) {
 }
 
 TEST(AwsErrorTest, RedactRemovesEverySecretOccurrence) {
-  EXPECT_EQ(redact("a SECRET b SECRET", {"SECRET", ""}), "a [redacted] b [redacted]");
+  EXPECT_EQ(redact("a SECRET12 b SECRET12", {"SECRET12", ""}), "a [redacted] b [redacted]");
+  // A secret too short to tell from ordinary text rewrites nothing (issue 20.8: secret `y` made
+  // "bytes" into "b[redacted]tes").
+  EXPECT_EQ(redact("256 bytes, over the limit", {"y", "ov", "SECRET1"}), "256 bytes, over the limit");
 }
 
 TEST(RetryTest, BackoffCeilingDoublesUpToTheCapAndJitterStaysBelowIt) {

@@ -19,6 +19,10 @@ class SystemEnvironment : public Environment {
     return std::string(value);
   }
 
+  bool is_set(const std::string& name) const override {
+    return std::getenv(name.c_str()) != nullptr;
+  }
+
   std::optional<std::string> read_file(const std::string& path) const override {
     std::ifstream file(path, std::ios::binary);
     if (!file) return std::nullopt;

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -60,25 +61,31 @@ void add_agent_flags(CLI::App& command, AgentFlags& f) {
   command.add_option("--tasks", f.tasks, "Tasks queue name or URL (env Q_TASK)");
   command.add_option("--results", f.results, "Results queue name or URL (env Q_RESULTS)");
   command.add_option("--slots", f.slots, "Tasks at once (env nProc; default the CPU count)")
+      ->check(number_range(1, kMaxSlots))
       ->capture_default_str();
   command.add_option("--name", f.name, "Name on results and container labels")
       ->capture_default_str();
   command
       .add_option("--visibility", f.visibility,
                   "Seconds a taken task stays hidden; kept ahead while it runs")
+      ->check(number_range(1, static_cast<double>(kMaxVisibility.count()), "s"))
       ->capture_default_str();
   command
       .add_option("--grace", f.grace,
                   "On SIGTERM, seconds running tasks may finish before they are handed back")
+      ->check(number_range(0, static_cast<double>(kMaxVisibility.count()), "s"))
       ->capture_default_str();
   command.add_option("--poll-wait", f.poll_wait, "Longest long-poll wait, seconds")
+      ->check(number_range(0, static_cast<double>(kMaxReceiveWait.count()) / 1000, "s"))
       ->capture_default_str();
   command
       .add_option("--max-attempts", f.max_attempts,
                   "Deliveries before a task is answered as failed")
+      ->check(number_range(1, kMaxAttemptsLimit))
       ->capture_default_str();
   command.add_option("--default-timeout", f.default_timeout,
-                     "Timeout for tasks that set none, seconds (0: none)");
+                     "Timeout for tasks that set none, seconds (0: none)")
+      ->check(number_range(0, kMaxTimeoutSeconds, "s"));
   command.add_option("--network", f.network, "Network mode for tasks that set none");
   command.add_option("--metrics-addr", f.metrics_addr,
                      "Serve Prometheus metrics at HOST:PORT/metrics");
@@ -94,9 +101,9 @@ void add_agent_flags(CLI::App& command, AgentFlags& f) {
 std::atomic<Agent*> running_agent{nullptr};
 std::atomic<int> early_stops{0};
 
-/// SIGINT/SIGTERM: the first asks the agent to drain, the second to kill what runs.
+/// SIGINT/SIGTERM/SIGHUP: the first asks the agent to drain, the second to kill what runs.
 void forward_stop_signal(int signal) {
-  log::info("received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  log::info("received {}", signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "SIGINT");
   if (Agent* agent = running_agent.load()) {
     agent->request_stop();
   } else {
@@ -118,8 +125,9 @@ Status configure_logging(const AgentFlags& f) {
 Status check_numbers(const AgentFlags& f) {
   if (f.slots == 0) return Error::invalid("--slots must be at least 1");
   if (const std::string n = env_or("nProc", "");
-      !n.empty() && n.find_first_not_of("0123456789") != std::string::npos) {
-    return Error::invalid("nProc: '" + n + "' is not a positive whole number");
+      !n.empty() && (n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9 ||
+                     std::stoul(n) > kMaxSlots)) {
+    return Error::invalid(fmt::format("nProc: '{}' is not a whole number from 1 to {}", n, kMaxSlots));
   }
   if (f.visibility < 1 || f.visibility > kMaxVisibility.count()) {
     return Error::invalid("--visibility must be between 1 and " +

@@ -27,7 +27,8 @@ std::function<int()> setup_exec(CLI::App& command) {
   command.add_option("--network", f->network,
                      "Network mode when the task names none (default: the daemon's)");
   command.add_option("--timeout", f->default_timeout,
-                     "Seconds a task without `timeout` may run (default: no limit)");
+                     "Seconds a task without `timeout` may run (default: no limit)")
+      ->check(number_range(0, kMaxTimeoutSeconds, "s"));
   command.add_flag("--show-output", f->show_output,
                    "Also print the tail of the container's stdout and stderr on standard error");
   add_policy_flags(command, f->policy);

@@ -26,11 +26,13 @@ std::function<int()> setup_run(CLI::App& command) {
   };
   auto f = std::make_shared<Flags>();
   command.add_option("file", f->file, "JSON-lines task file, or - for standard input")->capture_default_str();
-  command.add_option("-j,--slots", f->slots, "Tasks at once (default: the number of CPUs)");
+  command.add_option("-j,--slots", f->slots, "Tasks at once (default: the number of CPUs)")
+      ->check(number_range(1, kMaxSlots));
   command.add_option("--state-dir", f->state_dir, "Queue and journal; an interrupted run here resumes")
       ->capture_default_str();
   command.add_flag("--fresh", f->fresh, "Discard an interrupted run in the state directory");
-  command.add_option("--timeout", f->timeout, "Give up after this many seconds (0: never)");
+  command.add_option("--timeout", f->timeout, "Give up after this many seconds (0: never)")
+      ->check(number_range(0, kMaxRunTimeoutSeconds, "s"));
   command.add_option("--progress", f->progress, "auto, bar, json or none")->capture_default_str();
   command.add_flag("--allow-failures", f->allow_failures, "Exit 0 even when tasks failed");
   command.add_flag("--replay", f->replay,

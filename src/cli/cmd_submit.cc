@@ -3,10 +3,36 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/deadline.h"
 #include "cli/signals.h"
 #include "master/line_supply.h"
 
 namespace tasker::cli {
+namespace {
+
+// How long after its --timeout a run may take to finish what it is doing (the last receive, the
+// deletes of printed results) before it is ended.
+constexpr std::chrono::seconds kTimeoutGrace{2};
+
+// Without --wait the only results a run has are the failed answers of tasks the queue refused
+// (too large as sent, characters SQS refuses): each is said on standard error, not printed as a
+// result.
+void say_not_sent(const TaskResult& result) {
+  std::cerr << "tasker submit: task " << result.id << ": " << result.payload << "\n";
+}
+
+// The summary of a run that only submits: sent, invalid, not sent; exit 1 when any was not sent.
+int finish_submit(const RunReport& report, bool allow_failures) {
+  const std::uint64_t not_sent = report.failed;
+  std::cerr << "run " << report.run_id << ": " << report.submitted - not_sent
+            << " tasks submitted, " << report.invalid << " invalid";
+  if (not_sent > 0) std::cerr << ", " << not_sent << " not sent";
+  std::cerr << "\n";
+  if (report.interrupted) return kExitIncomplete;
+  return (not_sent > 0 || report.invalid > 0) && !allow_failures ? kExitTaskFailed : kExitOk;
+}
+
+}  // namespace
 
 std::function<int()> setup_submit(CLI::App& command) {
   struct Flags {
@@ -33,8 +59,11 @@ std::function<int()> setup_submit(CLI::App& command) {
   command.add_option("--results", f->results, "Results queue name or URL (env Q_RESULTS)");
   command.add_option("--run-id", f->run_id, "Run id (default: a new one; the state file's when resuming)");
   command.add_option("--state", f->state, "Journal file; start again with it to resume a killed run");
-  command.add_option("--timeout", f->timeout, "With --wait: give up after this many seconds (0: never)");
-  command.add_option("--window", f->window, "Most tasks unanswered at once")->capture_default_str();
+  command.add_option("--timeout", f->timeout, "With --wait: give up after this many seconds (0: never)")
+      ->check(number_range(0, kMaxRunTimeoutSeconds, "s"));
+  command.add_option("--window", f->window, "Most tasks unanswered at once")
+      ->check(number_range(1, 1e8))
+      ->capture_default_str();
   command.add_option("--calls-in-flight", f->calls_in_flight,
                      "Queue calls in flight at once, sending tasks and taking results (0: the queue's "
                      "choice, 16 on SQS, 1 on SQLite)")
@@ -48,6 +77,9 @@ std::function<int()> setup_submit(CLI::App& command) {
     // Before any thread starts, so only the watcher thread sees SIGINT/SIGTERM.
     static std::atomic<bool> interrupted{false};
     handle_stop_signals([](int) { interrupted = true; });
+    // The master ends a run at its timeout; this ends one stuck in a queue call that never returns.
+    const auto timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
+    if (f->wait) end_after_timeout("submit", timeout, kTimeoutGrace, !f->state.empty());
     auto address = parse_broker_address(f->broker);
     if (!address) return fail("submit", address.error());
     if (f->tasks.empty() && address->queue) f->tasks = *address->queue;
@@ -75,7 +107,7 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.broker = broker_identity(*address);
     options.window = std::max<std::size_t>(1, f->window);
     options.calls_in_flight = f->calls_in_flight;
-    options.timeout = std::chrono::milliseconds(static_cast<long long>(f->timeout * 1000));
+    options.timeout = timeout;
     options.submit_only = !f->wait;
     // Waiting on a named run also collects its results no task of this process waits for.
     options.collect = f->wait && !f->run_id.empty();
@@ -84,14 +116,10 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.signing_key = std::move(*signing_key);
 
     Master master(**broker, options);
-    auto report = master.run(json_lines_supply(**input), print_result);
+    auto report = master.run(json_lines_supply(**input), f->wait ? print_result : say_not_sent);
     if (!report) return fail("submit", report.error());
-    if (!f->wait) {
-      std::cerr << "run " << report->run_id << ": " << report->submitted << " tasks submitted, "
-                << report->invalid << " invalid\n";
-      return report->invalid > 0 && !f->allow_failures ? kExitTaskFailed : kExitOk;
-    }
-    return finish_run(*report, f->allow_failures);
+    return f->wait ? finish_run(*report, f->allow_failures)
+                   : finish_submit(*report, f->allow_failures);
   };
 }
 

@@ -1,13 +1,35 @@
 #include "cli/common.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 
+#include "util/url_credentials.h"
+
 namespace tasker::cli {
+
+CLI::Validator number_range(double min, double max, const std::string& unit) {
+  const auto format = [](double number) { return fmt::format("{:.15g}", number); };
+  const std::string range = "a number from " + format(min) + " to " + format(max) +
+                            (unit.empty() ? "" : " " + unit);
+  return CLI::Validator(
+      [min, max, range](std::string& input) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double number = std::strtod(input.c_str(), &end);
+        // Text that is no number at all is left to the conversion, which says so.
+        if (input.empty() || end != input.c_str() + input.size()) return "";
+        if (errno == 0 && std::isfinite(number) && number >= min && number <= max) return "";
+        return "'" + input + "' is not " + range;
+      },
+      range);
+}
 
 std::string host_name(const std::string& fallback) {
   char name[256] = {0};
@@ -79,7 +101,7 @@ int finish_run(const RunReport& report, bool allow_failures) {
 }
 
 int fail(const std::string& command, const Error& error) {
-  std::cerr << "tasker " << command << ": " << error.message << "\n";
+  std::cerr << "tasker " << command << ": " << without_url_credentials(error.message) << "\n";
   return kExitUsage;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -14,6 +15,17 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitTaskFailed = 1;   ///< A task failed or a task line was invalid.
 inline constexpr int kExitUsage = 2;        ///< Bad flags, configuration or input file.
 inline constexpr int kExitIncomplete = 3;   ///< Timed out or interrupted: some results missing.
+
+/// The most slots (tasks at once) an agent or `tasker run` may have: each slot is a thread and a
+/// container, and far more than this only exhausts the machine.
+inline constexpr std::size_t kMaxSlots = 1024;
+
+/// The longest `--timeout` of a whole run (submit --wait, run): a year, in seconds.
+inline constexpr double kMaxRunTimeoutSeconds = 365 * 24 * 3600.0;
+
+/// The check of a numeric flag: a finite number from `min` to `max` (NaN, infinities and text
+/// refused), said in one line with the unit: `--poll-wait: 100 is not a number from 0 to 20 s`.
+CLI::Validator number_range(double min, double max, const std::string& unit = "");
 
 /// This machine's host name, or `fallback` when it has none.
 std::string host_name(const std::string& fallback);

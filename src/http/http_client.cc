@@ -8,6 +8,8 @@
 #include <mutex>
 #include <stop_token>
 
+#include "util/url_credentials.h"
+
 namespace tasker::http {
 namespace {
 
@@ -160,7 +162,7 @@ void set_aws_signing(CURL* curl, const Request& request) {
 }
 
 Error curl_error(CURLcode code, const Request& request, const char* detail) {
-  std::string message = request.method + " " + request.url + ": " +
+  std::string message = request.method + " " + without_url_credentials(request.url) + ": " +
                         (detail[0] != '\0' ? detail : curl_easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:

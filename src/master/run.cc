@@ -246,7 +246,8 @@ bool Run::submit_task(Task task) {
 }
 
 // Waits for room in the window, then counts the task as submitted and awaited; a task whose id
-// repeats one of this run's is refused.
+// repeats one of this run's is refused, also when the run only submits (validate, submit --wait
+// and run refuse it too, so all four agree on what a run's tasks are).
 Run::Admission Run::admit(const Task& task) {
   bool open = false;
   {
@@ -258,7 +259,7 @@ Run::Admission Run::admit(const Task& task) {
   MutexLock lock(mu_);
   while (!window_open()) changed_.wait(mu_);
   if (stop_) return Admission::kStopped;
-  if (!options_.submit_only && !outstanding_.insert(task.id).second) {
+  if (!outstanding_.insert(task.id).second) {
     log::error("task {}: id repeats an earlier task of this run; not submitted", task.id);
     ++invalid_;
     return Admission::kRepeated;
@@ -482,7 +483,9 @@ bool Run::run_is_over() {
   bool answered = false;
   {
     MutexLock lock(mu_);
-    answered = supply_done_ && (options_.submit_only || outstanding_.empty());
+    // Submitting only, the run is over once every task is sent or refused and every refusal has
+    // been answered (a refusal made just before the supply ended is still to be answered).
+    answered = supply_done_ && (options_.submit_only ? unsendable_.empty() : outstanding_.empty());
   }
   if (answered && (!options_.collect || collected_all())) return true;
   if (Clock::now() >= deadline_) {

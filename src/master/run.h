@@ -140,7 +140,8 @@ class Run {
   // Shared by the submitter, the senders and the receiving thread.
   Mutex mu_;
   CondVar changed_;  // a task answered, the supply ended or read again, the run stopped or failed
-  std::unordered_set<std::string> outstanding_ GUARDED_BY(mu_);  // submitted, not yet answered
+  // Submitted, not yet answered; a run that only submits keeps every id sent, to refuse repeats.
+  std::unordered_set<std::string> outstanding_ GUARDED_BY(mu_);
   std::uint64_t submitted_ GUARDED_BY(mu_) = 0;
   std::uint64_t invalid_ GUARDED_BY(mu_) = 0;
   bool supply_done_ GUARDED_BY(mu_) = false;

@@ -71,6 +71,16 @@ namespace {
 // neither is set. Errors name the variable, never the key.
 Expected<std::optional<SigningKey>> key_from(const aws::Environment& environment,
                                              const char* text_variable, const char* file_variable) {
+  // Set but empty is a mistake (a variable exported from an unset one), not "no signing": refused
+  // like an empty key file, so signing is never silently off.
+  for (const char* variable : {text_variable, file_variable}) {
+    if (environment.is_set(variable) && !environment.get(variable)) {
+      return Error::invalid(fmt::format(
+          "{} is set but empty: give a key of at least {} bytes (e.g. `openssl rand -hex 32`), or "
+          "unset it to run without signing",
+          variable, SigningKey::kMinimumBytes));
+    }
+  }
   const auto text = environment.get(text_variable);
   const auto file = environment.get(file_variable);
   if (text && file) {

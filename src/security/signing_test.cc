@@ -156,6 +156,20 @@ TEST(SigningKeyTest, NamesTheVariableButNeverTheKeyInErrors) {
   EXPECT_EQ(short_file.error().message.find("tiny-secret"), std::string::npos);
 }
 
+// Given TASKER_SIGNING_KEY set but empty (as `export TASKER_SIGNING_KEY=$UNSET_VAR` leaves it), we
+// should refuse it naming the variable, as an empty key file is refused, not run unsigned.
+TEST(SigningKeyTest, RefusesAVariableSetButEmpty) {
+  for (const char* variable : {kSigningKeyVariable, kSigningKeyFileVariable, kAcceptedKeyVariable}) {
+    testing::FakeEnvironment environment;
+    environment.variables[kSigningKeyVariable] = "the environment's key, long enough";
+    environment.variables[variable] = "";
+    auto key = signing_key_from(environment);
+    ASSERT_FALSE(key.ok()) << variable;
+    EXPECT_EQ(key.error().message.find(std::string(variable) + " is set but empty"), 0u)
+        << key.error().message;
+  }
+}
+
 TEST(SigningKeyTest, RefusesBothVariablesAtOnce) {
   testing::FakeEnvironment environment;
   environment.variables[kSigningKeyVariable] = "the environment's key, long enough";

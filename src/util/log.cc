@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/mutex.h"
+#include "util/url_credentials.h"
 
 namespace tasker::log {
 namespace {
@@ -59,7 +60,9 @@ bool parse_level(std::string_view text, Level& level) {
 
 bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
 
-void write(Level level, std::string_view message) {
+void write(Level level, std::string_view logged) {
+  // The last guard for what a message quotes: an endpoint's password is never written.
+  const std::string message = without_url_credentials(logged);
   std::string line;
   if (g_format == Format::kJson) {
     nlohmann::json object = {{"time", timestamp()}, {"level", level_name(level)},

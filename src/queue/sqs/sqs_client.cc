@@ -9,6 +9,7 @@
 
 #include "aws/aws_error.h"
 #include "util/log.h"
+#include "util/url_credentials.h"
 
 namespace tasker::sqs {
 namespace {
@@ -65,7 +66,8 @@ Expected<nlohmann::json> SqsClient::call(std::string_view action, const nlohmann
                                          std::string_view subject,
                                          std::chrono::milliseconds timeout,
                                          std::stop_token cancel) {
-  const std::string context = fmt::format("SQS {} on {} at {}", action, subject, config_.endpoint);
+  const std::string context = fmt::format("SQS {} on {} at {}", action, subject,
+                                          without_url_credentials(config_.endpoint));
   // Bodies are checked as UTF-8 before they get here; `replace` keeps dump() from throwing anyway.
   const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return aws::with_retries<nlohmann::json>(backoff_, *config_.clock, [&] {
