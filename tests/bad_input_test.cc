@@ -289,10 +289,11 @@ TEST_F(BadInputTest, SubmitReportsBadLinesAndSendsTheGoodOnes) {
   EXPECT_NE(run.output.find("tasks submitted, " + std::to_string(bad) + " invalid"),
             std::string::npos)
       << run.output;
-  // The line at the size limit grows past it with the run id: answered locally, never half-sent.
-  const auto not_submitted = lines_with(run.output, R"("id":"body-at-limit")");
+  // The line at the size limit grows past it with the run id: never half-sent, reported in one
+  // line and counted as not sent (exit 1 above).
+  const auto not_submitted = lines_with(run.output, "task body-at-limit: not submitted: ");
   ASSERT_EQ(not_submitted.size(), 1u) << run.output;
-  EXPECT_NE(not_submitted[0].find("not submitted: "), std::string::npos);
+  EXPECT_NE(run.output.find(" 1 not sent"), std::string::npos) << run.output;
 
   auto address = parse_broker_address(broker);
   auto opened = open_broker(*address);

@@ -46,7 +46,7 @@ struct MasterOptions {
   /// ends once its own tasks are answered, kCollectQuietReceives receives in a row bring no result
   /// of the run, and no message of the results queue is in flight (a killed collector's come back
   /// after their visibility timeout). `tasker results RUN`, `submit --wait --run-id RUN`. Without
-  /// it such a result is handed over too (never deleted unseen), but the run does not wait for more.
+  /// it a result for a task id the run never had is dropped (a run knows all its tasks).
   bool collect = false;
   /// Most tasks submitted but not yet answered at once; bounds the master's memory.
   std::size_t window = 100000;

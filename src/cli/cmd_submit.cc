@@ -109,8 +109,9 @@ std::function<int()> setup_submit(CLI::App& command) {
     options.calls_in_flight = f->calls_in_flight;
     options.timeout = timeout;
     options.submit_only = !f->wait;
-    // Waiting on a named run also collects its results no task of this process waits for.
-    options.collect = f->wait && !f->run_id.empty();
+    // Waiting on a named run with nothing to send collects its results (as `tasker results`).
+    options.collect = f->wait && !f->run_id.empty() &&
+                      (*input)->peek() == std::char_traits<char>::eof();
     options.progress = f->wait ? *progress : MasterOptions::Progress::kNone;
     options.interrupt = &interrupted;
     options.signing_key = std::move(*signing_key);

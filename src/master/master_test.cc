@@ -619,8 +619,8 @@ TEST_F(MasterTest, ACollectingRunHandsOverEveryResultOfItsRunThenDeletesIt) {
   EXPECT_NE(left[0].find("someone-else"), std::string::npos);
 }
 
-// Without collecting, a result of the run's own id that no task waits for and nobody was handed
-// is handed over too, not deleted unseen; a true duplicate is still dropped.
+// A collecting run that also sends tasks hands over its own tasks' results and any other result
+// of its run nobody was handed, never deleting one unseen.
 TEST_F(MasterTest, AResultOfTheRunNobodyWasHandedIsNotDeletedUnseen) {
   auto results = std::move(*broker_.open_queue("results"));
   TaskResult stray = TaskResult::success("from-before", "1");
@@ -629,6 +629,8 @@ TEST_F(MasterTest, AResultOfTheRunNobodyWasHandedIsNotDeletedUnseen) {
   start_agent(1);
   auto o = options();
   o.run_id = "run-x";
+  o.collect = true;
+  o.poll_wait = 100ms;
   std::map<std::string, int> seen;
   auto report = Master(broker_, o).run(echo_supply(3), [&](const TaskResult& r) { ++seen[r.id]; });
   ASSERT_TRUE(report.ok()) << report.error().message;
@@ -638,7 +640,8 @@ TEST_F(MasterTest, AResultOfTheRunNobodyWasHandedIsNotDeletedUnseen) {
   const bool kept = std::any_of(left.begin(), left.end(), [](const std::string& b) {
     return b.find("from-before") != std::string::npos;
   });
-  EXPECT_TRUE(seen["from-before"] == 1 || kept) << "the stray result was deleted unseen";
+  EXPECT_EQ(seen["from-before"], 1) << "the stray result was not handed over";
+  EXPECT_FALSE(kept);
   EXPECT_EQ(report->duplicates, 0u);
 }
 

@@ -656,10 +656,13 @@ bool Run::collected_all() {
   return false;
 }
 
-// A result of this run's id that nobody was handed: not in the journal, not handed over by this
-// process (a detached submit's results, collected later). It is handed over, never dropped.
+// A result of this run's id that nobody was handed, in a collecting run: not in the journal, not
+// handed over by this process (a detached submit's results, collected later). It is handed over,
+// never dropped.
 bool Run::never_handed(const TaskResult& result) const {
-  if (!result.run_id || *result.run_id != run_id_) return false;
+  // Only a collecting run takes results of task ids it does not know; any other run knows every
+  // task of its run (read again on a resume), and a result for another id is no answer of it.
+  if (!options_.collect || !result.run_id || *result.run_id != run_id_) return false;
   const std::uint64_t hash = id_hash(result.id);
   return !answered_.count(hash) && !delivered_.count(hash);
 }
